@@ -1,0 +1,345 @@
+"""Runs inside the sandboxed child: the candidate's module and its tests.
+
+Everything this process says goes to the fork server as JSON frames on a
+private pipe:
+    {"t": "start", "i": k}          test k begins (the server starts its clock)
+    {"t": "result", "i": k, ...}    test k ended without the process dying
+    {"t": "done"}                   every test given to this child has run
+
+The verdict is not decided here: return values travel as canonical data
+(values.py) and the fork server compares them. A child that dies, hangs or
+exits early simply never sends the frame, and the server knows what that means.
+"""
+
+import builtins
+import io
+import json
+import linecache
+import os
+import sys
+import time
+import traceback
+import types
+
+from . import asserts, values
+from .session import SoftTimeout, TraceSession
+from .tracer import CANDIDATE_FILE, code_objects, make_backend
+
+TEST_FILE = "<test>"
+VALUE_LIMIT = 2000
+MODULE_NAME = "solution"
+
+
+class FrameWriter:
+    """Frames to the fork server, each signed with this child's channel key.
+
+    The key stops a program that writes into whatever descriptors it inherited
+    from passing itself off as the harness; it is not a defence against a
+    program that searches the interpreter's memory for it (architecture/sandbox.md).
+    """
+
+    def __init__(self, descriptor, key):
+        self.descriptor = descriptor
+        self.key = key
+
+    def send(self, frame):
+        self.send_many([frame])
+
+    def send_many(self, frames):
+        key = self.key
+        offsets = _output_offsets()
+        data = "".join(
+            json.dumps({**frame, "k": key, "o": offsets}, separators=(",", ":"), default=str) + "\n"
+            for frame in frames
+        ).encode()
+        view = memoryview(data)
+        while view:
+            written = os.write(self.descriptor, view)
+            view = view[written:]
+
+
+def _flush_output():
+    """Flush what the program printed; a full output file (EFBIG) is the server's to report."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _output_offsets():
+    """How far stdout and stderr (files shared with the server) have been written.
+
+    The server reads each test's output between the offsets of its start and
+    result frames, so output is attributed to the test that wrote it.
+    """
+    offsets = []
+    for descriptor in (1, 2):
+        try:
+            offsets.append(os.lseek(descriptor, 0, os.SEEK_CUR))
+        except OSError:
+            offsets.append(None)
+    return offsets
+
+
+def _register_source(filename, source):
+    lines = source.splitlines(True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+
+
+def describe_error(error, repr_limit=200):
+    """type, message, line (in the candidate) and a traceback of the candidate's and test's frames."""
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename in (CANDIDATE_FILE, TEST_FILE)
+    ]
+    candidate_frames = [frame for frame in frames if frame.filename == CANDIDATE_FILE]
+    line = candidate_frames[-1].lineno if candidate_frames else None
+    if isinstance(error, SyntaxError) and error.filename == CANDIDATE_FILE:
+        line = error.lineno
+    try:
+        message = str(error)
+    except BaseException:
+        message = "<unprintable message>"
+    if isinstance(error, SystemExit):
+        message = f"the program called sys.exit({error.code!r}) during the test"
+    elif isinstance(error, MemoryError) and not message:
+        message = "the program ran out of memory"
+    lines = ["Traceback (most recent call last):\n"]
+    for frame in frames:
+        where = "candidate" if frame.filename == CANDIDATE_FILE else "test"
+        lines.append(f'  File "<{where}>", line {frame.lineno}, in {frame.name}\n')
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}\n")
+    lines.extend(traceback.format_exception_only(type(error), error))
+    text = "".join(lines)
+    if len(text) > 4000:
+        text = text[:1500] + "\n…\n" + text[-2400:]
+    result = {
+        "type": type(error).__name__,
+        "message": message[:VALUE_LIMIT],
+        "line": line,
+        "traceback": text,
+    }
+    if isinstance(error, SyntaxError):
+        result["offset"] = error.offset
+    details = getattr(error, "tracefix_details", None)
+    if isinstance(details, dict):
+        result["assertion"] = details
+    return result
+
+
+def _outcome_for(error):
+    if isinstance(error, MemoryError):
+        return "memory"
+    if isinstance(error, SoftTimeout):
+        return "timeout"
+    return "error"
+
+
+class Child:
+    def __init__(self, request, writer, private_fds):
+        self.request = request
+        self.writer = writer
+        self.private_fds = private_fds
+        self.entry_point = request.get("entry_point")
+        trace = request.get("trace") or {}
+        self.traced = bool(request.get("traced"))
+        self.max_events = int(trace.get("max_events", 10_000))
+        self.repr_limit = int(trace.get("repr_limit", 80))
+        self.soft_deadline = request.get("soft_deadline_seconds")
+        self.backend = make_backend(trace.get("backend")) if self.traced else None
+        self.module = None
+        self.load_error = None
+        self.code = None
+        self.codes = ()
+
+    # -- entry ------------------------------------------------------------------
+    def run(self):
+        source = self.request["code"]
+        _register_source(CANDIDATE_FILE, source)
+        try:
+            self.code = compile(source, CANDIDATE_FILE, "exec")
+        except (SyntaxError, ValueError) as error:
+            failure = describe_error(error)
+            for test in self.request["tests"]:
+                self.writer.send({"t": "start", "i": test["index"]})
+                self.writer.send({"t": "result", "i": test["index"], "outcome": "syntax", "error": failure})
+            self.writer.send({"t": "done"})
+            return
+        self.codes = code_objects(self.code)
+        tests = self.request["tests"]
+        for position, test in enumerate(tests):
+            self.writer.send({"t": "start", "i": test["index"]})
+            result = self.run_test(test)
+            _flush_output()
+            if position == len(tests) - 1:
+                # One write for the last result and the end: one wake-up less for the server.
+                self.writer.send_many([result, {"t": "done"}])
+            else:
+                self.writer.send(result)
+
+    def run_test(self, test):
+        kind = test["kind"]
+        started = time.perf_counter()
+        if kind == "stdio":
+            result = self.run_stdio(test)
+        else:
+            if self.module is None and self.load_error is None:
+                self.load_module()
+            if self.load_error is not None:
+                result = {"outcome": self.load_error[0], "error": self.load_error[1]}
+            elif kind == "call":
+                result = self.run_call(test)
+            else:
+                result = self.run_assert(test)
+        result["t"] = "result"
+        result["i"] = test["index"]
+        result["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return result
+
+    # -- pieces -----------------------------------------------------------------
+    def load_module(self):
+        module = types.ModuleType(MODULE_NAME)
+        module.__file__ = CANDIDATE_FILE
+        sys.modules[MODULE_NAME] = module
+        try:
+            exec(self.code, module.__dict__)
+        except BaseException as error:
+            self.load_error = (_outcome_for(error), describe_error(error))
+            return
+        self.module = module
+
+    def traced_call(self, function):
+        """Run function() — traced when this child traces — and return (value, error, trace)."""
+        if not self.traced:
+            try:
+                return function(), None, None
+            except BaseException as error:
+                return None, error, None
+        session = TraceSession(
+            self.backend,
+            self.codes,
+            self.max_events,
+            self.repr_limit,
+            private_fds=self.private_fds,
+            soft_deadline=self.soft_deadline,
+        )
+        value, error = None, None
+        started = time.perf_counter()
+        session.start()
+        try:
+            value = function()
+        except BaseException as caught:
+            error = caught
+        finally:
+            session.finish()
+        trace = session.trace(timed_out=isinstance(error, SoftTimeout))
+        # What tracing this test cost, replay of the tail included.
+        trace["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return value, error, trace
+
+    def _failure(self, error, trace):
+        result = {"outcome": _outcome_for(error), "error": describe_error(error)}
+        if trace is not None:
+            result["trace"] = trace
+        return result
+
+    def run_call(self, test):
+        namespace = self.module.__dict__
+        function = namespace.get(self.entry_point) if self.entry_point else None
+        if not callable(function):
+            message = (
+                f"the entry point '{self.entry_point}' is not defined by the program"
+                if self.entry_point
+                else "a call test needs an entry_point"
+            )
+            return {"outcome": "error", "error": {"type": "NameError", "message": message, "line": None}}
+        try:
+            if "args" in test:
+                arguments = test["args"]
+            else:
+                arguments = eval(compile(test["input"], TEST_FILE, "eval"), dict(namespace))
+                arguments = list(arguments) if isinstance(arguments, (list, tuple)) else [arguments]
+            keyword_arguments = test.get("kwargs") or {}
+        except BaseException as error:
+            failure = describe_error(error)
+            failure["type"] = "TestError"
+            failure["message"] = f"the test input does not evaluate: {failure['message']}"
+            return {"outcome": "test_error", "error": failure}
+        value, error, trace = self.traced_call(lambda: function(*arguments, **keyword_arguments))
+        if error is not None:
+            return self._failure(error, trace)
+        result = {"outcome": "returned"}
+        try:
+            result["actual"] = values.canonical(value)
+        except BaseException as error:  # materialising a generator can raise, or hang (server deadline)
+            return self._failure(error, trace)
+        result["actual_repr"] = values.bounded_repr(value, VALUE_LIMIT)
+        if "output_source" in test:
+            try:
+                expected = eval(compile(test["output_source"], TEST_FILE, "eval"), dict(namespace))
+                result["expected"] = values.canonical(expected)
+                result["expected_repr"] = values.bounded_repr(expected, VALUE_LIMIT)
+            except BaseException as error:
+                failure = describe_error(error)
+                failure["type"] = "TestError"
+                failure["message"] = f"the expected output does not evaluate: {failure['message']}"
+                return {"outcome": "test_error", "error": failure}
+        if trace is not None:
+            result["trace"] = trace
+        return result
+
+    def run_assert(self, test):
+        try:
+            code = asserts.rewrite(test["code"], TEST_FILE)
+        except SyntaxError as error:
+            failure = describe_error(error)
+            failure["type"] = "TestError"
+            failure["message"] = f"the test code does not compile: {failure['message']}"
+            return {"outcome": "test_error", "error": failure}
+        _register_source(TEST_FILE, test["code"])
+        namespace = dict(self.module.__dict__)
+        namespace.update(asserts.make_helpers(self.repr_limit))
+        candidate = self.module.__dict__.get(self.entry_point) if self.entry_point else None
+        call_check = candidate is not None and not asserts.calls_check_at_top_level(test["code"])
+
+        def body():
+            exec(code, namespace)
+            check = namespace.get("check")
+            if call_check and isinstance(check, types.FunctionType) and check.__code__.co_filename == TEST_FILE:
+                check(candidate)
+
+        _, error, trace = self.traced_call(body)
+        if error is not None:
+            return self._failure(error, trace)
+        result = {"outcome": "returned"}
+        if trace is not None:
+            result["trace"] = trace
+        return result
+
+    def run_stdio(self, test):
+        stdin_bytes = (test.get("stdin") or "").encode()
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin_bytes), encoding="utf-8")
+        namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": CANDIDATE_FILE}
+
+        def body():
+            try:
+                exec(self.code, namespace)
+            except SystemExit as exit_request:
+                # A program that ends with sys.exit(0) is a normal stdio program.
+                if exit_request.code not in (None, 0):
+                    raise
+
+        _, error, trace = self.traced_call(body)
+        sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
+        if error is not None:
+            return self._failure(error, trace)
+        result = {"outcome": "returned"}
+        if trace is not None:
+            result["trace"] = trace
+        return result
+
+
+def main(request, result_fd, private_fds):
+    writer = FrameWriter(result_fd, request.pop("channel_key", ""))
+    Child(request, writer, private_fds).run()
