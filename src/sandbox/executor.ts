@@ -1,0 +1,43 @@
+/**
+ * The executor seam: something that runs one program against its tests and
+ * returns an execution report. Today: the local Python pool; later: a
+ * JavaScript pool and remote workers behind the same interface, so that no
+ * caller changes when one is added.
+ */
+import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
+
+export interface ExecuteOptions {
+  /** Aborting drops the job if it is still queued and stops it if it runs. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface WorkerCounts {
+  readonly size: number;
+  readonly ready: number;
+  readonly busy: number;
+  readonly queued: number;
+  readonly restarts: number;
+}
+
+export interface ExecutorHealth {
+  readonly ok: boolean;
+  readonly languages: readonly Language[];
+  readonly isolation: {
+    readonly kind: string;
+    readonly features: readonly string[];
+    readonly fallback_reason?: string;
+  };
+  readonly runtime: Record<string, unknown>;
+  readonly workers: WorkerCounts;
+}
+
+export interface Executor {
+  readonly languages: readonly Language[];
+  /**
+   * Runs the job. Resolves with a report whose status is `error` when the
+   * sandbox itself failed; rejects only when the caller aborted.
+   */
+  execute(job: ExecutionJob, options?: ExecuteOptions): Promise<ExecutionReport>;
+  health(): ExecutorHealth;
+  close(): Promise<void>;
+}

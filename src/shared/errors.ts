@@ -1,0 +1,72 @@
+/**
+ * One error class per failure, each with a stable `code`, the `stage` that
+ * raised it and, where there is one, the run it belongs to. Clients match on
+ * `code`; messages are for people.
+ */
+
+export type Stage = "server" | "scaling" | "policy" | "sandbox" | "trace" | "judge" | "store";
+
+export interface TracefixErrorOptions {
+  readonly runId?: string | undefined;
+  readonly cause?: unknown;
+  readonly details?: Record<string, unknown> | undefined;
+}
+
+export class TracefixError extends Error {
+  readonly code: string;
+  readonly stage: Stage;
+  readonly runId: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, stage: Stage, message: string, options: TracefixErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.stage = stage;
+    this.runId = options.runId;
+    this.details = options.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      stage: this.stage,
+      message: this.message,
+      ...(this.runId === undefined ? {} : { run_id: this.runId }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+/** A request that does not match its schema; `field` is the dotted path of the first problem. */
+export class InvalidRequestError extends TracefixError {
+  readonly field: string;
+  constructor(field: string, message: string, details?: Record<string, unknown>) {
+    super("invalid_request", "server", message, { details });
+    this.field = field;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), field: this.field };
+  }
+}
+
+/** The sandbox itself could not run a program (not: the program failed). */
+export class SandboxError extends TracefixError {
+  constructor(code: string, message: string, options: TracefixErrorOptions = {}) {
+    super(code, "sandbox", message, options);
+  }
+}
+
+/** The caller gave up (client disconnect, deadline): not a failure of the work itself. */
+export class AbortedError extends TracefixError {
+  constructor(stage: Stage, message = "the operation was cancelled", options: TracefixErrorOptions = {}) {
+    super("aborted", stage, message, options);
+  }
+}
+
+export function isAbortError(error: unknown): boolean {
+  return (
+    error instanceof AbortedError ||
+    (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError"))
+  );
+}

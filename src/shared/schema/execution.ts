@@ -1,0 +1,168 @@
+/**
+ * Tests, limits, execution reports and raw traces: the contract between the
+ * sandbox, the trace renderings, the server and its clients (DESIGN.md,
+ * "Tests" and "Execution report"). One definition, used to validate requests,
+ * to type the code and to generate /openapi.json.
+ */
+import { z } from "zod";
+
+export const LANGUAGES = ["python"] as const;
+export const Language = z.enum(LANGUAGES);
+export type Language = z.infer<typeof Language>;
+
+const MAX_TEXT = 1_000_000;
+
+export const CallTest = z
+  .strictObject({
+    kind: z.literal("call"),
+    name: z.string().max(200).optional(),
+    args: z.array(z.unknown()).optional().describe("arguments as JSON values"),
+    input: z.string().max(MAX_TEXT).optional().describe("the argument list as a source-language expression, e.g. \"[1, [2, 3]]\""),
+    kwargs: z.record(z.string(), z.unknown()).optional(),
+    expected: z.unknown().optional().describe("the expected return value as JSON"),
+    output: z.string().max(MAX_TEXT).optional().describe("the expected return value as a source-language expression"),
+    rel_tol: z.number().min(0).max(1).optional(),
+    abs_tol: z.number().min(0).optional(),
+  })
+  .superRefine((test, context) => {
+    if ((test.args === undefined) === (test.input === undefined)) {
+      context.addIssue({ code: "custom", path: ["args"], message: "a call test needs exactly one of args or input" });
+    }
+    if (test.expected !== undefined && test.output !== undefined) {
+      context.addIssue({ code: "custom", path: ["output"], message: "give expected or output, not both" });
+    }
+  });
+
+export const StdioTest = z.strictObject({
+  kind: z.literal("stdio"),
+  name: z.string().max(200).optional(),
+  stdin: z.string().max(MAX_TEXT).default(""),
+  stdout: z.string().max(MAX_TEXT).optional().describe("expected output; trailing whitespace per line is ignored"),
+});
+
+export const AssertTest = z.strictObject({
+  kind: z.literal("assert"),
+  name: z.string().max(200).optional(),
+  code: z
+    .string()
+    .min(1)
+    .max(MAX_TEXT)
+    .describe("test code, e.g. HumanEval's check(candidate) or MBPP-style module-level asserts"),
+});
+
+export const TestSpec = z.discriminatedUnion("kind", [CallTest, StdioTest, AssertTest]);
+export type TestSpec = z.infer<typeof TestSpec>;
+
+export const TRACE_MODES = ["none", "failing", "all"] as const;
+
+export const TraceCapture = z.strictObject({
+  mode: z.enum(TRACE_MODES).default("failing").describe("which tests are re-run traced after the untraced run"),
+  max_events: z.int().min(100).max(1_000_000).default(10_000),
+  repr_limit: z.int().min(16).max(2_000).default(80),
+  max_tests: z.int().min(1).max(100).default(3).describe("at most this many failing tests are re-run traced"),
+});
+export type TraceCapture = z.infer<typeof TraceCapture>;
+
+export const Limits = z.strictObject({
+  timeout_ms: z.int().min(10).max(60_000).default(3_000).describe("wall-clock limit per test"),
+  memory_mb: z.int().min(64).max(8_192).default(512).describe("address-space limit of the program's process"),
+  output_bytes: z.int().min(1_024).max(16 << 20).default(65_536).describe("stdout + stderr per test"),
+});
+export type Limits = z.infer<typeof Limits>;
+
+export const MAX_TESTS_PER_REQUEST = 500;
+export const MAX_CODE_CHARS = 256_000;
+
+export const TEST_STATUSES = [
+  "passed",
+  "wrong_answer",
+  "runtime_error",
+  "timeout",
+  "memory_limit",
+  "output_limit",
+  "syntax_error",
+] as const;
+export const TestStatus = z.enum(TEST_STATUSES);
+export type TestStatus = z.infer<typeof TestStatus>;
+
+export const TraceEvent = z.object({
+  step: z.int().nullable().describe("ordinal of the event in the run; null inside a tail whose offset is unknown"),
+  event: z.enum(["call", "line", "return", "exception"]),
+  line: z.int(),
+  function: z.string(),
+  depth: z.int(),
+  locals: z.record(z.string(), z.string()).optional().describe("bounded reprs; for a line, the state after it ran"),
+  changed: z.array(z.string()).optional().describe("names the line (or call) created or modified"),
+  value: z.string().optional().describe("return value, or the exception as 'Type: message'"),
+});
+export type TraceEvent = z.infer<typeof TraceEvent>;
+
+export const RawTrace = z.object({
+  events: z.array(TraceEvent),
+  backend: z.enum(["settrace", "monitoring", "instrumented"]),
+  truncated: z.boolean(),
+  total_events: z.int().nullable(),
+  total_steps: z.int().nullable().describe("executed line events; null when the middle of a long run was not counted"),
+  steps_at_least: z.int().optional(),
+  gap: z
+    .object({
+      after_step: z.int(),
+      events: z.int().nullable(),
+      reason: z.string().optional(),
+    })
+    .nullable()
+    .describe("where the head of a truncated trace ends and its tail begins"),
+  duration_ms: z.number().optional().describe("the traced re-run's own time, tail replay included"),
+});
+export type RawTrace = z.infer<typeof RawTrace>;
+
+export const ErrorInfo = z.object({
+  type: z.string(),
+  message: z.string(),
+  line: z.int().nullable(),
+  traceback: z.string().optional(),
+  offset: z.int().nullable().optional(),
+  assertion: z
+    .object({ operator: z.string(), left: z.string(), right: z.string().nullable(), source: z.string() })
+    .optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+export const TestReport = z.object({
+  index: z.int(),
+  kind: z.enum(["call", "stdio", "assert"]),
+  name: z.string().optional(),
+  status: TestStatus,
+  expected: z.string().nullable(),
+  actual: z.string().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  output_truncated: z.boolean(),
+  error: ErrorInfo.nullable(),
+  steps: z.int().nullable().describe("executed line events, when traced"),
+  steps_at_least: z.int().optional(),
+  duration_ms: z.number().nullable(),
+  trace: RawTrace.optional(),
+});
+export type TestReport = z.infer<typeof TestReport>;
+
+export const ExecutionReport = z.object({
+  status: z.enum(["passed", "failed", "error"]),
+  language: Language,
+  passed: z.int(),
+  total: z.int(),
+  tests: z.array(TestReport),
+  duration_ms: z.number(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type ExecutionReport = z.infer<typeof ExecutionReport>;
+
+/** What an executor runs: one program against its tests. Validated upstream. */
+export interface ExecutionJob {
+  readonly language: Language;
+  readonly code: string;
+  readonly entryPoint: string | undefined;
+  readonly tests: readonly TestSpec[];
+  readonly trace: TraceCapture;
+  readonly limits: Limits;
+}
