@@ -1,0 +1,74 @@
+/**
+ * The shared benchmark data (HumanEval, QuixBugs; ../shared/data/README.md)
+ * as tracefix problems. The files are read from a directory given by the
+ * caller or TRACEFIX_DATA_DIR, never copied into this repository.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import type { TestSpec } from "../shared/schema/execution.ts";
+
+export interface DatasetTest {
+  readonly input: string;
+  readonly expected: string;
+  readonly kind: string;
+  readonly slow?: boolean;
+}
+
+export interface DatasetRecord {
+  readonly id: string;
+  readonly source: string;
+  readonly prompt: string;
+  readonly entry_point: string;
+  readonly buggy_code: string | null;
+  readonly reference_code: string;
+  readonly tests: readonly DatasetTest[];
+  readonly test_code: string;
+  readonly float_abs_tol_arg_index?: number | null;
+}
+
+const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** TRACEFIX_DATA_DIR, else ../shared/data beside the repository. */
+export function dataDirectory(): string {
+  return process.env["TRACEFIX_DATA_DIR"] ?? path.resolve(REPOSITORY_ROOT, "../shared/data");
+}
+
+export function datasetPath(name: "humaneval" | "quixbugs", directory = dataDirectory()): string {
+  return path.join(directory, `${name}.jsonl`);
+}
+
+export function datasetAvailable(name: "humaneval" | "quixbugs", directory = dataDirectory()): boolean {
+  return existsSync(datasetPath(name, directory));
+}
+
+export async function loadDataset(file: string): Promise<DatasetRecord[]> {
+  const text = await readFile(file, "utf8");
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as DatasetRecord);
+}
+
+/**
+ * The record's tests as tracefix tests: its I/O cases as `call` tests (the
+ * slow ones left out, as upstream does), else its check(candidate) code as
+ * one `assert` test.
+ */
+export function testsOf(record: DatasetRecord): TestSpec[] {
+  const cases = record.tests.filter((test) => !test.slow);
+  if (cases.length === 0) return [{ kind: "assert", code: record.test_code }];
+  return cases.map((test): TestSpec => {
+    const spec: TestSpec = { kind: "call", input: test.input, output: test.expected };
+    const toleranceIndex = record.float_abs_tol_arg_index;
+    if (toleranceIndex !== undefined && toleranceIndex !== null) {
+      // sqrt: pass when |result - expected| <= the epsilon argument, as upstream.
+      const args = JSON.parse(test.input) as number[];
+      const tolerance = args.at(toleranceIndex);
+      if (typeof tolerance === "number") return { ...spec, abs_tol: tolerance, rel_tol: 0 };
+    }
+    return spec;
+  });
+}

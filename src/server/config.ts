@@ -1,0 +1,29 @@
+/** Server configuration from the environment (DESIGN.md, "HTTP API"). */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly python: string | undefined;
+  readonly sandbox: "auto" | "bwrap" | "rlimits";
+  readonly workers: number | undefined;
+}
+
+function integer(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const sandbox = environment["TRACEFIX_SANDBOX"] ?? "auto";
+  if (sandbox !== "auto" && sandbox !== "bwrap" && sandbox !== "rlimits") {
+    throw new Error(`TRACEFIX_SANDBOX must be auto, bwrap or rlimits, got ${JSON.stringify(sandbox)}`);
+  }
+  return {
+    host: environment["HOST"] || "127.0.0.1",
+    port: integer("PORT", environment["PORT"], 8787) ?? 8787,
+    python: environment["PYTHON"] || undefined,
+    sandbox,
+    workers: integer("TRACEFIX_SANDBOX_WORKERS", environment["TRACEFIX_SANDBOX_WORKERS"], undefined),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm start`: start the sandbox pool and the HTTP server, then show the
+ * sandbox doing its job once on a small buggy program.
+ */
+import { readFileSync } from "node:fs";
+
+import { serve } from "@hono/node-server";
+
+import { PythonPool } from "../sandbox/index.ts";
+import { consoleLogger } from "../shared/logger.ts";
+import { createApp } from "./app.ts";
+import { configFromEnvironment } from "./config.ts";
+import { selfCheck } from "./self-check.ts";
+
+const logger = consoleLogger;
+const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+async function main(): Promise<void> {
+  const config = configFromEnvironment();
+  const executor = await PythonPool.start({
+    python: config.python,
+    isolation: config.sandbox,
+    size: config.workers,
+    logger,
+  });
+  const app = createApp({ executor, logger, version: packageJson.version });
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
+    const url = `http://${config.host}:${address.port}`;
+    logger.info(`listening on ${url}`);
+    void selfCheck(executor, logger, url);
+  });
+  const shutdown = (signal: string): void => {
+    logger.info(`${signal}: shutting down`);
+    server.close();
+    void executor.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  logger.error(`start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
