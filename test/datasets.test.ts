@@ -1,0 +1,69 @@
+/**
+ * The shared benchmarks through POST /v1/execute: every reference solution
+ * passes, every QuixBugs buggy program fails at least one test (several of
+ * them never terminate: per-test timeouts end them).
+ *
+ * Data: TRACEFIX_DATA_DIR, else ../shared/data beside the repository.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { dataDirectory, datasetAvailable, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import type { PythonPool } from "../src/sandbox/index.ts";
+import { createApp } from "../src/server/app.ts";
+import type { ExecutionReport } from "../src/shared/schema/execution.ts";
+import { startPool } from "./support/sandbox.ts";
+
+const available = datasetAvailable("humaneval") && datasetAvailable("quixbugs");
+if (!available) {
+  console.warn(`datasets not found in ${dataDirectory()} (set TRACEFIX_DATA_DIR): the dataset checks are skipped`);
+}
+
+let pool: PythonPool;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  pool = await startPool();
+  app = createApp({ executor: pool });
+});
+
+afterAll(async () => {
+  await pool.close();
+});
+
+async function execute(record: DatasetRecord, code: string, timeoutMs: number): Promise<ExecutionReport> {
+  const response = await app.request("/v1/execute", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      code,
+      entry_point: record.entry_point,
+      tests: testsOf(record),
+      trace: { mode: "none" },
+      limits: { timeout_ms: timeoutMs },
+    }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as ExecutionReport;
+}
+
+describe.skipIf(!available)("benchmark programs through /v1/execute", () => {
+  it("passes all 164 HumanEval reference solutions", async () => {
+    const records = await loadDataset(datasetPath("humaneval"));
+    expect(records).toHaveLength(164);
+    const reports = await Promise.all(records.map((record) => execute(record, record.reference_code, 10_000)));
+    const failing = records.filter((_, index) => reports[index]?.status !== "passed").map((record) => record.id);
+    expect(failing).toEqual([]);
+  });
+
+  it("passes all 40 QuixBugs reference programs and fails all 40 buggy ones", async () => {
+    const records = await loadDataset(datasetPath("quixbugs"));
+    expect(records).toHaveLength(40);
+    const references = await Promise.all(records.map((record) => execute(record, record.reference_code, 5_000)));
+    const buggy = await Promise.all(records.map((record) => execute(record, record.buggy_code ?? "", 2_000)));
+    expect(records.filter((_, index) => references[index]?.status !== "passed").map((record) => record.id)).toEqual([]);
+    expect(records.filter((_, index) => buggy[index]?.status !== "failed").map((record) => record.id)).toEqual([]);
+    // The programs that loop forever are stopped by the per-test deadline.
+    const bitcount = buggy[records.findIndex((record) => record.id === "quixbugs/bitcount")];
+    expect(bitcount?.tests.every((test) => test.status === "timeout")).toBe(true);
+  });
+});
