@@ -8,13 +8,17 @@
  *  2. the wall time to run all HumanEval reference solutions against their
  *     tests, pool vs fresh interpreters (same concurrency), with the ratio;
  *  3. the tracer's overhead: a loop-heavy failing test re-run traced with the
- *     default event budget vs its untraced run.
+ *     default event budget vs its untraced run;
+ *  4. sys.settrace vs sys.monitoring recording the same 10,000 events, on
+ *     every Python >= 3.12 found (the sandbox uses monitoring there).
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import { createInterface } from "node:readline";
 
 import { datasetPath, loadDataset, testsOf } from "../src/datasets/index.ts";
-import { PythonPool } from "../src/sandbox/index.ts";
+import { listInterpreters, PythonPool } from "../src/sandbox/index.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import type { ExecutionJob, ExecutionReport } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
@@ -186,5 +190,20 @@ for (const iterations of [100_000, 1_000_000, 3_000_000]) {
   );
 }
 console.log("   (target: <= 5x for the loop-heavy test; the head of the trace costs a fixed ~30-40 ms, so short runs show larger ratios)");
+
+console.log("");
+
+// 4. The two tracer backends on the same program, per interpreter.
+console.log("4. recording 10,000 events: sys.settrace vs sys.monitoring (best of 5)");
+const script = path.join(import.meta.dirname, "tracer_backends.py");
+for (const interpreter of await listInterpreters()) {
+  if (interpreter.version[1] < 12) continue;
+  const { stdout } = await promisify(execFile)(interpreter.executable, [script]);
+  const timing = JSON.parse(stdout) as { python: string; settrace: number; monitoring: number };
+  const faster = timing.settrace / timing.monitoring;
+  console.log(
+    `   Python ${timing.python.padEnd(7)} settrace ${(timing.settrace * 1000).toFixed(1)} ms   monitoring ${(timing.monitoring * 1000).toFixed(1)} ms   monitoring ${faster >= 1 ? `${faster.toFixed(2)}x faster` : `${(1 / faster).toFixed(2)}x slower`}`,
+  );
+}
 
 await pool.close();
