@@ -266,7 +266,11 @@ class Child:
             failure["type"] = "TestError"
             failure["message"] = f"the test input does not evaluate: {failure['message']}"
             return {"outcome": "test_error", "error": failure}
-        value, error, trace = self.traced_call(lambda: function(*arguments, **keyword_arguments))
+        # A returned generator runs while it is consumed: consume it inside
+        # the traced, timed call so that its lines are part of the test.
+        value, error, trace = self.traced_call(
+            lambda: values.materialize(function(*arguments, **keyword_arguments))
+        )
         if error is not None:
             return self._failure(error, trace)
         result = {"outcome": "returned"}

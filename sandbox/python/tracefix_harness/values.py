@@ -225,3 +225,15 @@ def bounded_repr(value, limit=80):
 def truncate(text, limit):
     """`text` cut to at most `limit` characters, marked when cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def materialize(value):
+    """A generator or iterator as the list of its items (capped); any other value as it is."""
+    if isinstance(value, _ITERATOR_TYPES) and not isinstance(value, range):
+        items = []
+        for item in value:
+            if len(items) >= MAX_ITEMS:
+                break
+            items.append(item)
+        return items
+    return value
