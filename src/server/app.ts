@@ -9,6 +9,7 @@ import type { Executor } from "../sandbox/index.ts";
 import { AbortedError, InvalidRequestError, TracefixError } from "../shared/errors.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
 import { ExecuteRequest, toExecutionJob } from "../shared/schema/requests.ts";
+import { presentReport } from "../trace/index.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { parseRequest } from "./validation.ts";
 
@@ -79,8 +80,9 @@ export function createApp(dependencies: ServerDependencies): Hono {
 
   app.post("/v1/execute", limitBody, async (context) => {
     const request = parseRequest(ExecuteRequest, await readJson(context));
-    const report = await executor.execute(toExecutionJob(request), { signal: context.req.raw.signal });
-    return context.json(report);
+    const job = toExecutionJob(request);
+    const report = await executor.execute(job, { signal: context.req.raw.signal });
+    return context.json(presentReport(job, report));
   });
 
   return app;

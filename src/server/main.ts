@@ -29,6 +29,14 @@ async function main(): Promise<void> {
     logger.info(`listening on ${url}`);
     void selfCheck(executor, logger, url);
   });
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    logger.error(
+      error.code === "EADDRINUSE"
+        ? `${config.host}:${config.port} is already in use; set PORT (or HOST) to another address`
+        : `the HTTP server failed: ${error.message}`,
+    );
+    void executor.close().then(() => process.exit(1));
+  });
   const shutdown = (signal: string): void => {
     logger.info(`${signal}: shutting down`);
     server.close();

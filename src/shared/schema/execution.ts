@@ -55,8 +55,14 @@ export type TestSpec = z.infer<typeof TestSpec>;
 
 export const TRACE_MODES = ["none", "failing", "all"] as const;
 
+export const TRACE_FORMATS = ["concise", "codeexecutor", "next", "semcoder", "scratchpad", "none"] as const;
+export const TraceFormat = z.enum(TRACE_FORMATS);
+export type TraceFormat = z.infer<typeof TraceFormat>;
+
 export const TraceCapture = z.strictObject({
   mode: z.enum(TRACE_MODES).default("failing").describe("which tests are re-run traced after the untraced run"),
+  format: TraceFormat.default("concise").describe("how a failing test's trace is rendered for a model (`rendering`)"),
+  budget: z.int().min(200).max(200_000).default(4_000).describe("characters a rendering may take"),
   max_events: z.int().min(100).max(1_000_000).default(10_000),
   repr_limit: z.int().min(16).max(2_000).default(80),
   max_tests: z.int().min(1).max(100).default(3).describe("at most this many failing tests are re-run traced"),
@@ -143,6 +149,7 @@ export const TestReport = z.object({
   steps_at_least: z.int().optional(),
   duration_ms: z.number().nullable(),
   trace: RawTrace.optional(),
+  rendering: z.string().optional().describe("failing tests: the feedback and trace as a model would read it, within trace.budget"),
 });
 export type TestReport = z.infer<typeof TestReport>;
 
