@@ -43,6 +43,8 @@ describe("POST /v1/execute validation", () => {
     ["a call test with neither args nor input", { ...valid, tests: [{ kind: "call", expected: 1 }] }, "tests.0.args"],
     ["a misspelt field", { ...valid, tests: [{ kind: "call", args: [], expect: 1 }] }, "tests.0"],
     ["a bad trace mode", { ...valid, trace: { mode: "sometimes" } }, "trace.mode"],
+    ["an unknown trace format", { ...valid, trace: { format: "verbose" } }, "trace.format"],
+    ["a rendering budget too small to say anything", { ...valid, trace: { budget: 50 } }, "trace.budget"],
     ["a timeout out of range", { ...valid, limits: { timeout_ms: 0 } }, "limits.timeout_ms"],
     ["an unsupported language", { ...valid, language: "cobol" }, "language"],
     ["an entry point that is not an identifier", { ...valid, entry_point: "f()" }, "entry_point"],
@@ -70,6 +72,27 @@ describe("POST /v1/execute validation", () => {
     expect(response.status).toBe(200);
     const report = (await response.json()) as ExecutionReport;
     expect(report).toMatchObject({ status: "passed", language: "python", passed: 1, total: 1 });
+  });
+});
+
+describe("renderings in /v1/execute", () => {
+  it("renders each failing test in the requested format within the budget, and no passing one", async () => {
+    const response = await post({
+      code: "def mean(values):\n    total = 0\n    for value in values:\n        total += value\n    return total // len(values)\n",
+      entry_point: "mean",
+      tests: [
+        { kind: "call", args: [[2, 4]], expected: 3 },
+        { kind: "call", args: [[1, 2]], expected: 1.5 },
+      ],
+      trace: { format: "semcoder", budget: 600 },
+    });
+    const report = (await response.json()) as ExecutionReport;
+    expect(report.tests[0]?.rendering).toBeUndefined();
+    const rendering = report.tests[1]?.rendering ?? "";
+    expect(rendering.length).toBeLessThanOrEqual(600);
+    expect(rendering).toContain("Trace (semcoder):");
+    expect(rendering).toContain("Line 4: `total` changes from 1 to 3.");
+    expect(report.tests[1]?.trace?.events.length).toBeGreaterThan(0);
   });
 });
 
