@@ -287,21 +287,35 @@ function attempt(style: ChronologicalStyle, context: RenderContext, budget: numb
 
 /**
  * Last resort: whole lines from the end are dropped (the feedback block and
- * the title first survive), and a single line longer than the budget is cut
- * at a word boundary with the cut marked.
+ * the title first survive) and the drop is said; a single line longer than
+ * the budget is cut at a word boundary with the cut marked.
  */
 export function fitLines(lines: readonly string[], budget: number): string {
   const kept: string[] = [];
   let used = 0;
-  for (const line of lines) {
-    const cost = line.length + (kept.length > 0 ? 1 : 0);
-    if (used + cost <= budget) {
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index] as string;
+    const separator = kept.length > 0 ? 1 : 0;
+    const after = lines.length - index - 1;
+    // While lines remain after this one, keep room to say they were dropped.
+    const reserve = after > 0 ? `… (${after} more lines not shown)`.length + 1 : 0;
+    if (used + separator + line.length + reserve <= budget) {
       kept.push(line);
-      used += cost;
+      used += separator + line.length;
       continue;
     }
-    const room = budget - used - (kept.length > 0 ? 1 : 0);
-    if (room >= 12) kept.push(shorten(line, room));
+    const room = budget - used - separator;
+    if (kept.length === 0 || (after === 0 && room >= 12)) {
+      kept.push(shorten(line, Math.max(1, room))); // the one line that must say something
+      if (after > 0) {
+        const marker = `… (${after} more line${after === 1 ? "" : "s"} not shown)`;
+        if (budget - kept.join("\n").length - 1 >= marker.length) kept.push(marker);
+      }
+      break;
+    }
+    const dropped = lines.length - index;
+    const marker = `… (${dropped} more line${dropped === 1 ? "" : "s"} not shown)`;
+    if (room >= marker.length) kept.push(marker);
     break;
   }
   return kept.join("\n");
