@@ -31,6 +31,8 @@ export interface ExecutorHealth {
   readonly workers: WorkerCounts;
 }
 
+export type SyntaxCheck = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly line: number | null };
+
 export interface Executor {
   readonly languages: readonly Language[];
   /**
@@ -38,6 +40,8 @@ export interface Executor {
    * sandbox itself failed; rejects only when the caller aborted.
    */
   execute(job: ExecutionJob, options?: ExecuteOptions): Promise<ExecutionReport>;
+  /** Does the program compile? (Used to tell a program from prose in an unfenced model reply.) */
+  checkSyntax(language: Language, code: string, options?: ExecuteOptions): Promise<SyntaxCheck>;
   health(): ExecutorHealth;
   close(): Promise<void>;
 }

@@ -6,15 +6,19 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 
 import type { Executor } from "../sandbox/index.ts";
+import type { RunManager } from "../scaling/index.ts";
 import { AbortedError, InvalidRequestError, TracefixError } from "../shared/errors.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
 import { ExecuteRequest, toExecutionJob } from "../shared/schema/requests.ts";
 import { presentReport } from "../trace/index.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { registerSolveRoutes } from "./solve.ts";
 import { parseRequest } from "./validation.ts";
 
 export interface ServerDependencies {
   readonly executor: Executor;
+  /** Runs of /v1/solve; undefined when no language model is configured. */
+  readonly runs?: RunManager | undefined;
   readonly logger?: Logger;
   readonly version?: string;
   /** Largest accepted request body in bytes. */
@@ -56,7 +60,8 @@ export function createApp(dependencies: ServerDependencies): Hono {
     if (error instanceof AbortedError) return context.json(errorBody(error), 499 as 400);
     if (error instanceof TracefixError) {
       logger.error(error.message, { code: error.code, stage: error.stage });
-      return context.json(errorBody(error), error.code === "executor_closed" ? 503 : 500);
+      const unavailable = error.code === "executor_closed" || error.code === "model_not_configured";
+      return context.json(errorBody(error), unavailable ? 503 : 500);
     }
     logger.error("unhandled error", { error: String(error), stack: (error as Error).stack });
     return context.json({ error: { code: "internal_error", stage: "server", message: "internal error" } }, 500);
@@ -73,6 +78,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
       version: dependencies.version ?? "dev",
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       sandbox,
+      runs: { live: dependencies.runs?.running ?? 0, model_configured: dependencies.runs !== undefined },
     });
   });
 
@@ -84,6 +90,8 @@ export function createApp(dependencies: ServerDependencies): Hono {
     const report = await executor.execute(job, { signal: context.req.raw.signal });
     return context.json(presentReport(job, report));
   });
+
+  registerSolveRoutes(app, dependencies.runs, maxBodyBytes);
 
   return app;
 }

@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 
 import { serve } from "@hono/node-server";
 
+import { modelFromEnvironment } from "../policy/index.ts";
 import { PythonPool } from "../sandbox/index.ts";
+import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { consoleLogger } from "../shared/logger.ts";
 import { createApp } from "./app.ts";
 import { configFromEnvironment } from "./config.ts";
@@ -23,7 +25,16 @@ async function main(): Promise<void> {
     size: config.workers,
     logger,
   });
-  const app = createApp({ executor, logger, version: packageJson.version });
+  const model = modelFromEnvironment(logger);
+  // Prompts are checked now: a broken template stops the start, not a run.
+  const prompts = loadPrompts();
+  const runs = model === undefined ? undefined : new RunManager({ model, executor, prompts, logger }, new MemoryRunStore());
+  if (model === undefined) {
+    logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
+  } else {
+    logger.info(`language model: ${model.description}`);
+  }
+  const app = createApp({ executor, runs, logger, version: packageJson.version });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);
@@ -40,7 +51,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     logger.info(`${signal}: shutting down`);
     server.close();
-    void executor.close().then(() => process.exit(0));
+    void (runs?.close() ?? Promise.resolve()).then(() => executor.close()).then(() => process.exit(0));
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -70,3 +70,12 @@ export function isAbortError(error: unknown): boolean {
     (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError"))
   );
 }
+
+/** The language model could not be used: unreachable, refusing, failing, or not configured. */
+export class PolicyError extends TracefixError {
+  readonly status: number | undefined;
+  constructor(code: string, message: string, options: TracefixErrorOptions & { status?: number | undefined } = {}) {
+    super(code, "policy", message, options);
+    this.status = options.status;
+  }
+}

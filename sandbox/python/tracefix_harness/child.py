@@ -167,7 +167,9 @@ class Child:
             self.writer.send({"t": "done"})
             return
         self.codes = code_objects(self.code)
-        tests = self.request["tests"]
+        self.run_tests(self.request["tests"])
+
+    def run_tests(self, tests):
         for position, test in enumerate(tests):
             self.writer.send({"t": "start", "i": test["index"]})
             result = self.run_test(test)
@@ -177,6 +179,13 @@ class Child:
                 self.writer.send_many([result, {"t": "done"}])
             else:
                 self.writer.send(result)
+
+    def trace_again(self, tests, soft_deadline):
+        """The failing tests once more, traced, after the untraced run in this process."""
+        self.traced = True
+        self.backend = make_backend((self.request.get("trace") or {}).get("backend"))
+        self.soft_deadline = soft_deadline
+        self.run_tests(tests)
 
     def run_test(self, test):
         kind = test["kind"]
@@ -344,6 +353,26 @@ class Child:
         return result
 
 
-def main(request, result_fd, private_fds):
+def _read_command(descriptor):
+    chunks = []
+    while True:
+        chunk = os.read(descriptor, 1 << 16)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            return json.loads(b"".join(chunks))
+
+
+def main(request, result_fd, private_fds, control=None):
     writer = FrameWriter(result_fd, request.pop("channel_key", ""))
-    Child(request, writer, private_fds).run()
+    child = Child(request, writer, private_fds + ((control,) if control is not None else ()))
+    child.run()
+    if control is None:
+        return
+    # The server may ask for the failing tests again, traced, in this process.
+    command = _read_command(control)
+    os.close(control)
+    if command is None or child.code is None:
+        return
+    child.trace_again(command["trace"], command.get("soft_deadline_seconds"))

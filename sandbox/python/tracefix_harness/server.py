@@ -168,6 +168,7 @@ class ForkServer:
         self.children_started = 0
         self.nested_failed = False
         self.pending_cleanup = []
+        self.lingering = None
         self.memory_mb = None
         self.output_bytes = None
 
@@ -256,12 +257,14 @@ class ForkServer:
             }
         )
         request = self._read_request(control_read)
-        os.close(control_read)
         if request is None:
             os._exit(0)
+        if not request.get("await_trace"):
+            os.close(control_read)
+            control_read = None
         isolation.apply_run_limits(request["limits"])
         gc.unfreeze()
-        child_module.main(request, results_write, private_fds=(results_write,))
+        child_module.main(request, results_write, private_fds=(results_write,), control=control_read)
         os._exit(0)
 
     @staticmethod
@@ -424,43 +427,72 @@ class ForkServer:
                     pass
 
     # -- one pass over a list of tests in as many children as it takes ----------------
-    def run_pass(self, request, tests, traced, results):
+    def deadlines_for(self, tests, timeout, traced, results):
+        """Per test: (soft deadline the child enforces on itself, hard deadline the server enforces)."""
+        deadlines = {}
+        for test in tests:
+            if traced:
+                soft = timeout
+                if results.get(test["index"], {}).get("status") == "timeout":
+                    soft = min(timeout, TRACED_TIMEOUT_CAP)
+                deadlines[test["index"]] = (soft, soft + TRACE_REPLAY_ALLOWANCE)
+            else:
+                deadlines[test["index"]] = (None, timeout)
+        return deadlines
+
+    @staticmethod
+    def _send(descriptor, message):
+        try:
+            data = (json.dumps(message) + "\n").encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        except OSError:
+            pass
+
+    def run_pass(self, request, tests, traced, results, keep_alive=False):
+        """Runs `tests` in as many children as it takes. With `keep_alive`, a
+        child that finishes all its tests stays, waiting, in self.lingering:
+        the traced re-run can then use it instead of forking another."""
         limits = request["limits"]
         timeout = limits["timeout_ms"] / 1000.0
         pending = list(tests)
+        trace = request.get("trace") or {}
         while pending:
             self.finish_cleanup()
             child = self._take_child()
             key = secrets.token_hex(16)
+            deadlines = self.deadlines_for(pending, timeout, traced, results)
             message = {
                 "channel_key": key,
                 "code": request["code"],
                 "entry_point": request.get("entry_point"),
                 "tests": [self.child_view(test) for test in pending],
                 "traced": traced,
-                "trace": request.get("trace") or {},
-                "limits": self.child_limits(limits, len(pending), traced),
+                "trace": trace,
+                "limits": self.child_limits(limits, len(pending), traced, trace if keep_alive else None),
+                "await_trace": keep_alive,
             }
-            deadlines = {}
-            for test in pending:
-                if traced:
-                    soft = timeout
-                    if results.get(test["index"], {}).get("status") == "timeout":
-                        soft = min(timeout, TRACED_TIMEOUT_CAP)
-                    deadlines[test["index"]] = (soft, soft + TRACE_REPLAY_ALLOWANCE)
-                else:
-                    deadlines[test["index"]] = (None, timeout)
             if traced:
                 message["soft_deadline_seconds"] = max(deadlines[test["index"]][0] for test in pending)
-            try:
-                data = (json.dumps(message) + "\n").encode()
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(child.control, view) :]
-            except OSError:
-                pass
-            _close(child.control)
-            pending = self.supervise(child, pending, deadlines, limits, traced, results, key)
+            self._send(child.control, message)
+            if not keep_alive:
+                _close(child.control)
+            pending = self.supervise(child, pending, deadlines, limits, traced, results, key, keep_alive=keep_alive)
+
+    def trace_in_lingering(self, request, tests, results):
+        """Re-runs `tests` traced in the child that ran them untraced; returns the ones it did not get to."""
+        child, key = self.lingering
+        self.lingering = None
+        limits = request["limits"]
+        deadlines = self.deadlines_for(tests, limits["timeout_ms"] / 1000.0, True, results)
+        command = {
+            "trace": [self.child_view(test) for test in tests],
+            "soft_deadline_seconds": max(deadlines[test["index"]][0] for test in tests),
+        }
+        self._send(child.control, command)
+        _close(child.control)
+        return self.supervise(child, tests, deadlines, limits, True, results, key)
 
     @staticmethod
     def child_view(test):
@@ -470,11 +502,15 @@ class ForkServer:
         return view
 
     @staticmethod
-    def child_limits(limits, test_count, traced):
+    def child_limits(limits, test_count, traced, later_trace=None):
         per_test = limits["timeout_ms"] / 1000.0 + (TRACE_REPLAY_ALLOWANCE if traced else 0)
+        cpu_seconds = per_test * test_count
+        if later_trace is not None:
+            # The child may go on to re-run its failing tests traced.
+            cpu_seconds += int(later_trace.get("max_tests", 3)) * (limits["timeout_ms"] / 1000.0 + TRACE_REPLAY_ALLOWANCE)
         return {
             "memory_mb": limits["memory_mb"],
-            "cpu_seconds": int(per_test * test_count) + 2,
+            "cpu_seconds": int(cpu_seconds) + 2,
             # Bounds every file the program writes, its stdout and stderr
             # files included (all the tests of a child share them).
             "file_bytes": min(256 << 20, max(16 << 20, limits["output_bytes"] * (test_count + 1))),
@@ -482,7 +518,7 @@ class ForkServer:
             "processes": limits.get("processes", 64),
         }
 
-    def supervise(self, child, tests, deadlines, limits, traced, results, key):
+    def supervise(self, child, tests, deadlines, limits, traced, results, key, keep_alive=False):
         """Follow one child through its tests; returns the tests it did not get to."""
         by_index = {test["index"]: test for test in tests}
         order = [test["index"] for test in tests]
@@ -569,9 +605,15 @@ class ForkServer:
             # What the test wrote before it ended belongs to its report (a
             # crash's own traceback among it).
             output = TestOutput.read(child, started_at, None, cap)
+        if reason == "done" and keep_alive:
+            # It finished its tests and waits: the traced re-run may use it.
+            self.lingering = (child, key)
+            return [by_index[index] for index in order if index not in finished and index != current]
         # Whatever happened, the child and its descendants go now. A child
         # that finished normally is reaped after the response; one that died
         # is reaped at once, its exit status tells what happened.
+        if keep_alive:
+            _close(child.control)
         status = self._end_child(child, defer=reason in ("done", "cancelled"))
         if reason == "cancelled":
             raise Cancelled()
@@ -770,9 +812,11 @@ class ForkServer:
         self.output_bytes = request["limits"]["output_bytes"]
         tests = self.prepare_tests(request)
         results = {}
-        self.run_pass(request, tests, traced=False, results=results)
         trace = request.get("trace") or {}
         mode = trace.get("mode", "failing")
+        self.lingering = None
+        self.run_pass(request, tests, traced=False, results=results, keep_alive=mode != "none")
+        selected = []
         if mode != "none":
             selected = [
                 test
@@ -781,8 +825,18 @@ class ForkServer:
                 or results.get(test["index"], {}).get("status") not in ("passed", "syntax_error", None)
             ]
             selected = selected[: int(trace.get("max_tests", 3))]
-            if selected:
-                self.run_pass(request, selected, traced=True, results=results)
+        if selected and self.lingering is not None:
+            # The same child re-runs its failing tests traced: no second fork.
+            # (It keeps the module state the earlier tests left, as tests of
+            # one child always do.)
+            selected = self.trace_in_lingering(request, selected, results)
+        if selected:
+            self.run_pass(request, selected, traced=True, results=results)
+        if self.lingering is not None:
+            child, _ = self.lingering
+            self.lingering = None
+            _close(child.control)
+            self._end_child(child, defer=True)
         ordered = [results[test["index"]] for test in tests]
         passed = sum(1 for result in ordered if result["status"] == "passed")
         return {
@@ -792,6 +846,56 @@ class ForkServer:
             "tests": ordered,
             "duration_ms": round((time.monotonic() - started) * 1000, 3),
         }
+
+    def check_syntax(self, source):
+        """Does `source` compile? Decided in a throwaway child: compile() on
+        hostile input can exhaust the stack, and this process must not."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            answer = {"ok": True}
+            try:
+                import resource
+
+                isolation.common_child_setup()
+                if self.run_uid is not None:
+                    isolation.drop_privileges(self.run_uid)
+                resource.setrlimit(resource.RLIMIT_CPU, (2, 2))
+                resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+                compile(source, "<candidate>", "exec")
+            except SyntaxError as error:
+                answer = {"ok": False, "message": str(error.msg), "line": error.lineno}
+            except BaseException as error:  # too deep, too big: not a program we can run
+                answer = {"ok": False, "message": f"{type(error).__name__}: {error}", "line": None}
+            os.write(write_end, json.dumps(answer).encode())
+            os._exit(0)
+        os.close(write_end)
+        data = b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(read_end, READ_CHUNK)
+            if not chunk:
+                break
+            data += chunk
+        os.close(read_end)
+
+        def stop_child():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+        # As root without CAP_KILL, only the run's own uid may signal its processes.
+        self._as_run_user(stop_child)
+        os.waitpid(pid, 0)
+        try:
+            return json.loads(data)
+        except ValueError:
+            return {"ok": False, "message": "the program could not be compiled", "line": None}
 
     def info(self):
         return {
@@ -831,6 +935,9 @@ class ForkServer:
                 if operation == "ping":
                     self.respond({"id": identifier, "ok": True, "info": self.info()})
                     continue
+                if operation == "syntax":
+                    self.respond({"id": identifier, "ok": True, "syntax": self.check_syntax(request.get("code", ""))})
+                    continue
                 self.current_request = identifier
                 report = self.execute(request)
                 self.respond({"id": identifier, "ok": True, "report": report})
@@ -852,6 +959,12 @@ class ForkServer:
                 )
             finally:
                 self.current_request = None
+                if self.lingering is not None:
+                    # A run that ended abnormally may have left its waiting child.
+                    child, _ = self.lingering
+                    self.lingering = None
+                    _close(child.control)
+                    self._end_child(child, defer=True)
             self.finish_cleanup()
             if once:
                 return

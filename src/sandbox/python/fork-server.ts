@@ -23,6 +23,7 @@ interface Response {
   readonly ok: boolean;
   readonly report?: unknown;
   readonly info?: ForkServerInfo;
+  readonly syntax?: unknown;
   readonly error?: { readonly code?: string; readonly message: string; readonly traceback?: string };
 }
 
@@ -111,6 +112,20 @@ export class ForkServerProcess {
     if (waiter === undefined) return;
     this.pending.delete(id);
     waiter.resolve(response);
+  }
+
+  /** Compile-only check, answered by the fork server itself (in a throwaway child). */
+  async syntax(code: string): Promise<unknown> {
+    if (this.exited) throw new SandboxError("worker_exited", "the fork server is not running");
+    const id = this.nextId++;
+    const response = await new Promise<Response>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.write({ id, op: "syntax", code });
+    });
+    if (!response.ok || response.syntax === undefined) {
+      throw new SandboxError(response.error?.code ?? "harness_error", response.error?.message ?? "the syntax check gave no answer");
+    }
+    return response.syntax;
   }
 
   /** Send one run; resolves with the fork server's report (unknown shape, checked by the caller). */

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
-import type { ExecuteOptions, Executor, ExecutorHealth } from "../executor.ts";
+import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
 import { ForkServerProcess, type ForkServerInfo } from "./fork-server.ts";
 import { findInterpreter, type PythonInterpreter } from "./interpreter.ts";
 import { planIsolation, type IsolationPlan } from "./isolation.ts";
@@ -38,10 +38,11 @@ interface Slot {
   idleSince: number;
 }
 
-interface QueuedJob {
-  readonly job: ExecutionJob;
+/** Work waiting for a worker: a run or a syntax check. */
+interface QueuedTask {
   readonly signal: AbortSignal | undefined;
-  readonly resolve: (report: ExecutionReport) => void;
+  /** Does the work on the worker and settles the caller's promise. */
+  readonly perform: (slot: Slot) => Promise<void>;
   readonly reject: (error: Error) => void;
   readonly onAbort: () => void;
 }
@@ -71,7 +72,7 @@ export class PythonPool implements Executor {
   readonly interpreter: PythonInterpreter;
   readonly isolation: IsolationPlan;
   private readonly slots: Slot[] = [];
-  private readonly queue: QueuedJob[] = [];
+  private readonly queue: QueuedTask[] = [];
   private readonly logger: Logger;
   private restarts = 0;
   private closed = false;
@@ -159,26 +160,25 @@ export class PythonPool implements Executor {
     }, delay).unref();
   }
 
-  execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
-    const signal = options.signal;
+  /** Queues `work` for the next free worker; aborting drops it from the queue. */
+  private enqueue<Result>(signal: AbortSignal | undefined, work: (slot: Slot, resolve: (value: Result) => void) => Promise<void>): Promise<Result> {
     if (this.closed) return Promise.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
     if (signal?.aborted) return Promise.reject(new AbortedError("sandbox"));
-    return new Promise<ExecutionReport>((resolve, reject) => {
-      const entry: QueuedJob = {
-        job,
+    return new Promise<Result>((resolve, reject) => {
+      const task: QueuedTask = {
         signal,
-        resolve,
+        perform: (slot) => work(slot, resolve).catch(reject),
         reject,
         onAbort: () => {
-          const position = this.queue.indexOf(entry);
+          const position = this.queue.indexOf(task);
           if (position >= 0) {
             this.queue.splice(position, 1);
             reject(new AbortedError("sandbox", "the job was dropped from the queue"));
           }
         },
       };
-      signal?.addEventListener("abort", entry.onAbort, { once: true });
-      this.queue.push(entry);
+      signal?.addEventListener("abort", task.onAbort, { once: true });
+      this.queue.push(task);
       this.dispatch();
     });
   }
@@ -190,53 +190,67 @@ export class PythonPool implements Executor {
         if (slot.state === "idle" && (chosen === undefined || slot.idleSince < chosen.idleSince)) chosen = slot;
       }
       if (chosen === undefined) return;
-      const entry = this.queue.shift();
-      if (entry === undefined) return;
-      entry.signal?.removeEventListener("abort", entry.onAbort);
-      void this.runOn(chosen, entry);
+      const task = this.queue.shift();
+      if (task === undefined) return;
+      task.signal?.removeEventListener("abort", task.onAbort);
+      void this.occupy(chosen, task);
     }
   }
 
-  private async runOn(slot: Slot, entry: QueuedJob): Promise<void> {
-    const { job, signal } = entry;
-    const startedAt = Date.now();
+  /** Runs a task on a slot, then frees the slot for the next one. */
+  private async occupy(slot: Slot, task: QueuedTask): Promise<void> {
     const process = slot.process;
     slot.state = "busy";
-    let stuck = false;
-    const watchdog = setTimeout(() => {
-      stuck = true;
-      process.kill();
-    }, hardLimitMs(job));
     try {
-      const raw = await process.run(
-        {
-          code: job.code,
-          entry_point: job.entryPoint ?? null,
-          tests: job.tests,
-          trace: job.trace,
-          limits: job.limits,
-        },
-        signal,
-      );
-      entry.resolve(this.toReport(job, raw));
-    } catch (error) {
-      if (signal?.aborted) {
-        entry.reject(new AbortedError("sandbox", "the run was cancelled", { cause: error }));
-      } else if (stuck) {
-        entry.resolve(errorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt));
-      } else {
-        const sandboxError = error instanceof SandboxError ? error : undefined;
-        this.logger.warn("sandbox run failed", { slot: slot.index, error: String(error) });
-        entry.resolve(errorReport(job, sandboxError?.code ?? "sandbox_error", String((error as Error).message ?? error), startedAt));
-      }
+      await task.perform(slot);
     } finally {
-      clearTimeout(watchdog);
       if (slot.process === process && slot.state === "busy") {
         slot.state = process.alive ? "idle" : "dead";
         slot.idleSince = performance.now();
       }
       this.dispatch();
     }
+  }
+
+  execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
+    const signal = options.signal;
+    return this.enqueue<ExecutionReport>(signal, async (slot, resolve) => {
+      const startedAt = Date.now();
+      const process = slot.process;
+      let stuck = false;
+      const watchdog = setTimeout(() => {
+        stuck = true;
+        process.kill();
+      }, hardLimitMs(job));
+      try {
+        const raw = await process.run(
+          { code: job.code, entry_point: job.entryPoint ?? null, tests: job.tests, trace: job.trace, limits: job.limits },
+          signal,
+        );
+        resolve(this.toReport(job, raw));
+      } catch (error) {
+        if (signal?.aborted) throw new AbortedError("sandbox", "the run was cancelled", { cause: error });
+        if (stuck) {
+          resolve(errorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt));
+          return;
+        }
+        const sandboxError = error instanceof SandboxError ? error : undefined;
+        this.logger.warn("sandbox run failed", { slot: slot.index, error: String(error) });
+        resolve(errorReport(job, sandboxError?.code ?? "sandbox_error", String((error as Error).message ?? error), startedAt));
+      } finally {
+        clearTimeout(watchdog);
+      }
+    });
+  }
+
+  checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
+    return this.enqueue<SyntaxCheck>(options.signal, async (slot, resolve) => {
+      try {
+        resolve((await slot.process.syntax(code)) as SyntaxCheck);
+      } catch (error) {
+        resolve({ ok: false, message: `the syntax check failed: ${String(error)}`, line: null });
+      }
+    });
   }
 
   private toReport(job: ExecutionJob, raw: unknown): ExecutionReport {

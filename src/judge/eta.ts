@@ -1,0 +1,68 @@
+/**
+ * The ETA order of programs (Execution-Trace Alignment), used wherever a
+ * ranking needs it: a passing program beats a failing one; of two failing
+ * ones, more public tests passed wins, then more steps executed before the
+ * error, then the milder failure (wrong answer > runtime error > timeout /
+ * memory / output > syntax error); a reply without code is last.
+ */
+import type { ExecutionReport, TestStatus } from "../shared/schema/execution.ts";
+
+export type FailureClass = "passed" | "wrong_answer" | "runtime_error" | "resource" | "syntax_error" | "no_code" | "error";
+
+export interface EtaStanding {
+  readonly passed: number;
+  readonly total: number;
+  readonly failure: FailureClass;
+  /** Steps the failing tests ran before failing (traced tests only). */
+  readonly steps: number;
+}
+
+const CLASS_ORDER: Readonly<Record<FailureClass, number>> = {
+  passed: 0,
+  wrong_answer: 1,
+  runtime_error: 2,
+  resource: 3,
+  syntax_error: 4,
+  error: 5,
+  no_code: 6,
+};
+
+function classOf(status: TestStatus): FailureClass {
+  switch (status) {
+    case "passed":
+      return "passed";
+    case "wrong_answer":
+      return "wrong_answer";
+    case "runtime_error":
+      return "runtime_error";
+    case "syntax_error":
+      return "syntax_error";
+    default:
+      return "resource";
+  }
+}
+
+/** Where a program stands: its report's figures in ETA terms; undefined report = no code. */
+export function etaStanding(report: ExecutionReport | undefined): EtaStanding {
+  if (report === undefined) return { passed: 0, total: 0, failure: "no_code", steps: 0 };
+  if (report.status === "error") return { passed: 0, total: report.total, failure: "error", steps: 0 };
+  let failure: FailureClass = "passed";
+  let steps = 0;
+  for (const test of report.tests) {
+    if (test.status === "passed") continue;
+    const current = classOf(test.status);
+    if (CLASS_ORDER[current] > CLASS_ORDER[failure]) failure = current;
+    steps += test.steps ?? test.steps_at_least ?? 0;
+  }
+  return { passed: report.passed, total: report.total, failure, steps };
+}
+
+/** Negative when `left` ranks before `right` (is better). */
+export function compareEta(left: EtaStanding, right: EtaStanding): number {
+  const leftPasses = left.failure === "passed";
+  const rightPasses = right.failure === "passed";
+  if (leftPasses !== rightPasses) return leftPasses ? -1 : 1;
+  if (left.passed !== right.passed) return right.passed - left.passed;
+  if (left.steps !== right.steps) return right.steps - left.steps;
+  return CLASS_ORDER[left.failure] - CLASS_ORDER[right.failure];
+}

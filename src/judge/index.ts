@@ -1,0 +1,2 @@
+/** The judge stage: rankings of candidate programs. */
+export { compareEta, etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";

@@ -1,0 +1,205 @@
+/**
+ * Any OpenAI-compatible Chat Completions endpoint (vLLM, Ollama, llama.cpp,
+ * OpenAI) through LangChain's ChatOpenAI.
+ *
+ * - `n` completions in one request; a server that ignores `n` (returns
+ *   fewer choices) is remembered, and the rest come from parallel single
+ *   requests, bounded by p-limit.
+ * - Retries with exponential backoff (and Retry-After) on 429, 5xx, time-outs
+ *   and unreachable endpoints; none on other 4xx. LangChain's and the OpenAI
+ *   SDK's own retries are off so that this is the only policy.
+ * - Non-streaming `generate()`: it returns all `n` choices (`invoke()` only the
+ *   first), and it never asks for a tokenizer (which `streaming: true` would
+ *   try to download).
+ */
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import { ChatOpenAI } from "@langchain/openai";
+import pLimit from "p-limit";
+
+import { AbortedError, PolicyError } from "../shared/errors.ts";
+import { silentLogger, type Logger } from "../shared/logger.ts";
+import { addUsage, NO_USAGE, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel } from "./model.ts";
+
+export interface OpenAICompatibleOptions {
+  readonly baseURL: string;
+  readonly apiKey: string;
+  /** Default model name; a request may name another the endpoint serves. */
+  readonly model: string;
+  /** Attempts per request, the first included. */
+  readonly maxAttempts?: number;
+  /** First backoff delay; doubles per attempt, with jitter. */
+  readonly backoffMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Requests in flight at once, over all runs. */
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+}
+
+interface Classified {
+  readonly retry: boolean;
+  readonly code: string;
+  readonly message: string;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+}
+
+function classify(error: unknown): Classified {
+  const candidate = error as { status?: unknown; name?: string; message?: string; headers?: { get?: (name: string) => string | null } };
+  const status = typeof candidate.status === "number" ? candidate.status : undefined;
+  const message = candidate.message ?? String(error);
+  let retryAfterMs: number | undefined;
+  const header = typeof candidate.headers?.get === "function" ? candidate.headers.get("retry-after") : null;
+  if (header !== null && header !== undefined && Number.isFinite(Number(header))) retryAfterMs = Number(header) * 1000;
+  if (candidate.name === "TimeoutError") return { retry: true, code: "model_timeout", message, status, retryAfterMs };
+  if (status === undefined) return { retry: true, code: "model_unreachable", message, status, retryAfterMs };
+  if (status === 429) return { retry: true, code: "model_rate_limited", message, status, retryAfterMs };
+  if (status >= 500) return { retry: true, code: "model_server_error", message, status, retryAfterMs };
+  if (status === 401 || status === 403) return { retry: false, code: "model_auth_failed", message, status, retryAfterMs };
+  if (status === 404) return { retry: false, code: "model_not_found", message, status, retryAfterMs };
+  return { retry: false, code: "model_request_rejected", message, status, retryAfterMs };
+}
+
+function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortedError("policy"));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, milliseconds);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortedError("policy"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
+  return messages.map((message) => {
+    if (message.role === "system") return new SystemMessage(message.content);
+    if (message.role === "assistant") return new AIMessage(message.content);
+    return new HumanMessage(message.content);
+  });
+}
+
+export class OpenAICompatibleModel implements LanguageModel {
+  readonly description: string;
+  private readonly options: Required<Omit<OpenAICompatibleOptions, "logger">> & { logger: Logger };
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly clients = new Map<string, ChatOpenAI>();
+  /** Learned from the first request with n > 1. */
+  private supportsN: boolean | undefined;
+
+  constructor(options: OpenAICompatibleOptions) {
+    this.options = {
+      maxAttempts: 4,
+      backoffMs: 250,
+      requestTimeoutMs: 120_000,
+      concurrency: 16,
+      logger: silentLogger,
+      ...options,
+    };
+    this.limit = pLimit(this.options.concurrency);
+    this.description = `openai-compatible ${options.baseURL} (model ${options.model})`;
+  }
+
+  /** One ChatOpenAI per sampling configuration: model, temperature, n and max tokens are fields of the object. */
+  private client(model: string, temperature: number, n: number, maxTokens: number): ChatOpenAI {
+    const key = `${model}\u0000${temperature}\u0000${n}\u0000${maxTokens}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = new ChatOpenAI({
+        model,
+        temperature,
+        n,
+        maxTokens,
+        apiKey: this.options.apiKey,
+        maxRetries: 0,
+        timeout: this.options.requestTimeoutMs,
+        configuration: { baseURL: this.options.baseURL, maxRetries: 0 },
+      });
+      if (this.clients.size > 64) this.clients.clear();
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  private async request(request: GenerateRequest, n: number): Promise<GenerateResult> {
+    const model = request.model ?? this.options.model;
+    const client = this.client(model, request.temperature, n, request.maxTokens);
+    const signal = request.signal;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw new AbortedError("policy");
+      try {
+        const result = await this.limit(() => {
+          if (signal?.aborted) throw new AbortedError("policy");
+          return client.generate([toLangChain(request.messages)], {
+            ...(signal === undefined ? {} : { signal }),
+            ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
+          });
+        });
+        const generations = result.generations[0] ?? [];
+        const completions: Completion[] = generations.map((generation) => {
+          const message = (generation as { message?: { additional_kwargs?: Record<string, unknown> } }).message;
+          const reasoning = message?.additional_kwargs?.["reasoning_content"];
+          return {
+            text: generation.text,
+            ...(typeof reasoning === "string" && reasoning !== "" ? { reasoning } : {}),
+            ...(typeof generation.generationInfo?.["finish_reason"] === "string" ? { finishReason: generation.generationInfo["finish_reason"] as string } : {}),
+          };
+        });
+        const tokens = (result.llmOutput as { tokenUsage?: { promptTokens?: number; completionTokens?: number } } | undefined)?.tokenUsage;
+        return {
+          completions,
+          usage: { calls: attempt, promptTokens: tokens?.promptTokens ?? 0, completionTokens: tokens?.completionTokens ?? 0 },
+        };
+      } catch (error) {
+        if (signal?.aborted || error instanceof AbortedError) throw new AbortedError("policy", "the model request was cancelled", { cause: error });
+        const classified = classify(error);
+        if (!classified.retry || attempt >= this.options.maxAttempts) {
+          throw new PolicyError(
+            classified.code,
+            `${this.description}: ${classified.message}${classified.retry ? ` (after ${attempt} attempts)` : ""}`,
+            { cause: error, status: classified.status },
+          );
+        }
+        const backoff = this.options.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+        const delay = Math.min(10_000, classified.retryAfterMs ?? backoff);
+        this.options.logger.warn("model request failed, retrying", { code: classified.code, attempt, delay_ms: Math.round(delay) });
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const wanted = Math.max(1, request.n);
+    const completions: Completion[] = [];
+    let usage = NO_USAGE;
+    if (wanted > 1 && this.supportsN !== false) {
+      const batch = await this.request(request, wanted);
+      completions.push(...batch.completions.slice(0, wanted));
+      usage = addUsage(usage, batch.usage);
+      if (this.supportsN === undefined) {
+        this.supportsN = batch.completions.length >= wanted;
+        if (!this.supportsN) this.options.logger.warn(`${this.description} ignores n; sending single requests in parallel instead`);
+      }
+    }
+    const missing = wanted - completions.length;
+    if (missing > 0) {
+      const settled = await Promise.allSettled(Array.from({ length: missing }, () => this.request(request, 1)));
+      const failures: unknown[] = [];
+      for (const outcome of settled) {
+        if (outcome.status === "fulfilled") {
+          completions.push(...outcome.value.completions.slice(0, 1));
+          usage = addUsage(usage, outcome.value.usage);
+        } else failures.push(outcome.reason);
+      }
+      // Some samples are better than none; all failing is the endpoint failing.
+      if (completions.length === 0 && failures.length > 0) throw failures[0];
+    }
+    return { completions, usage };
+  }
+}

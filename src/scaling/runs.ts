@@ -1,0 +1,148 @@
+/**
+ * Runs: each solve request becomes a run that lives independently of the
+ * HTTP request that started it. Its events get per-run increasing ids, go to
+ * the store (for GET /v1/runs/{id}/events replay) and to live followers.
+ * One AbortSignal reaches every model request and sandbox job of the run.
+ */
+import { randomUUID } from "node:crypto";
+
+import { AbortedError, TracefixError } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
+import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/schema/events.ts";
+import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
+import { EventChannel } from "./channel.ts";
+import { sequential, type ScalingDependencies } from "./sequential.ts";
+import type { RunStore } from "./store.ts";
+
+export interface ActiveRun {
+  readonly id: string;
+  readonly done: Promise<SolveResult>;
+  /** Stops the run: model requests aborted, queued sandbox work dropped. */
+  cancel(reason: string): void;
+}
+
+interface LiveRun extends ActiveRun {
+  readonly listeners: Set<(event: RunEvent) => void>;
+}
+
+export class RunManager {
+  private readonly deps: ScalingDependencies;
+  private readonly store: RunStore;
+  private readonly logger: Logger;
+  private readonly live = new Map<string, LiveRun>();
+
+  constructor(deps: ScalingDependencies, store: RunStore) {
+    this.deps = deps;
+    this.store = store;
+    this.logger = deps.logger;
+  }
+
+  get running(): number {
+    return this.live.size;
+  }
+
+  start(request: SolveRequest): ActiveRun {
+    const id = `run_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
+    const controller = new AbortController();
+    const listeners = new Set<(event: RunEvent) => void>();
+    const created = this.store.create(id, request.strategy);
+    const done = this.drive(id, request, controller.signal, listeners, created);
+    const run: LiveRun = {
+      id,
+      done,
+      listeners,
+      cancel: (reason) => {
+        if (!controller.signal.aborted) controller.abort(new AbortedError("scaling", reason));
+      },
+    };
+    this.live.set(id, run);
+    void done.finally(() => this.live.delete(id));
+    return run;
+  }
+
+  private async drive(
+    id: string,
+    request: SolveRequest,
+    signal: AbortSignal,
+    listeners: Set<(event: RunEvent) => void>,
+    created: Promise<void>,
+  ): Promise<SolveResult> {
+    await created;
+    const strategy = sequential({ runId: id, request, signal }, this.deps);
+    let next = 1;
+    const publish = async (payload: RunEventPayload): Promise<void> => {
+      const event = { ...payload, id: next++, run_id: id, time: new Date().toISOString() } as RunEvent;
+      await this.store.append(id, event);
+      for (const listener of listeners) listener(event);
+    };
+    let result: SolveResult;
+    try {
+      for (;;) {
+        const step = await strategy.next();
+        if (step.done === true) {
+          result = step.value;
+          break;
+        }
+        await publish(step.value);
+      }
+    } catch (error) {
+      // A strategy reports its own failures; reaching here is a bug, still reported as an event.
+      this.logger.error("run crashed", { run_id: id, error: String(error), stack: (error as Error).stack });
+      const problem =
+        error instanceof TracefixError
+          ? { code: error.code, stage: error.stage, message: error.message }
+          : { code: "internal_error", stage: "scaling", message: String(error) };
+      const usage = { llm_calls: 0, prompt_tokens: 0, completion_tokens: 0, executions: 0, wall_ms: 0 };
+      await publish({ type: "run.failed", error: problem, usage });
+      result = { run_id: id, status: "failed", stopped: "error", solution: null, hidden: null, rounds: [], usage, error: problem };
+    }
+    await this.store.finish(id, result);
+    return result;
+  }
+
+  cancel(runId: string, reason: string): boolean {
+    const run = this.live.get(runId);
+    run?.cancel(reason);
+    return run !== undefined;
+  }
+
+  /**
+   * The run's events after `afterId`: the stored ones, then live ones as they
+   * happen, until the run ends or the follower stops iterating.
+   */
+  async *follow(runId: string, afterId: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    const run = this.live.get(runId);
+    const incoming = new EventChannel<RunEvent>();
+    const listener = (event: RunEvent): void => incoming.push(event);
+    // Listen before reading the store, so no event falls between the two.
+    run?.listeners.add(listener);
+    try {
+      let last = afterId;
+      for (const event of await this.store.events(runId, afterId)) {
+        yield event;
+        last = event.id;
+        if (TERMINAL_EVENTS.includes(event.type)) return;
+      }
+      if (run === undefined) return;
+      for await (const event of incoming.drain(run.done, signal)) {
+        if (event.id <= last) continue;
+        yield event;
+        last = event.id;
+        if (TERMINAL_EVENTS.includes(event.type)) return;
+      }
+    } finally {
+      run?.listeners.delete(listener);
+    }
+  }
+
+  summary(runId: string): ReturnType<RunStore["summary"]> {
+    return this.store.summary(runId);
+  }
+
+  /** Cancels every live run (server shutdown). */
+  async close(): Promise<void> {
+    const runs = [...this.live.values()];
+    for (const run of runs) run.cancel("the server is shutting down");
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+}

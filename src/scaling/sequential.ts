@@ -1,0 +1,492 @@
+/**
+ * Sequential scaling (DESIGN.md, "Scaling strategies"): N chains. Round 1
+ * samples N programs (or runs the problem's own program: repair); every
+ * chain whose program fails gets its diagnostics — the failing tests and the
+ * trace rendering — appended, and is revised in the next round. The run stops
+ * at the first program that passes every public test, or after R rounds,
+ * with at most N×R programs. Unsolved, the best program by the ETA order is
+ * the answer. Only the answer ever meets the hidden tests.
+ *
+ * An async generator: it yields events as they happen (generations and
+ * executions run concurrently) and returns the result.
+ */
+import { setMaxListeners } from "node:events";
+
+import { compareEta, etaStanding, type EtaStanding } from "../judge/index.ts";
+import { addUsage, extractCode, NO_USAGE, type ChatMessage, type LanguageModel, type TokenUsage } from "../policy/index.ts";
+import type { Executor } from "../sandbox/index.ts";
+import { AbortedError, TracefixError } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { RunEventPayload } from "../shared/schema/events.ts";
+import type { ExecutionJob, ExecutionReport, TestSpec } from "../shared/schema/execution.ts";
+import type { CandidateStatus, RoundSummary, SolveRequest, SolveResult, Solution, Usage } from "../shared/schema/solve.ts";
+import { diagnostics } from "../trace/index.ts";
+import { EventChannel } from "./channel.ts";
+import { entryPointInstruction, testsText } from "./problem-text.ts";
+import type { Prompts } from "./prompts.ts";
+
+export interface ScalingDependencies {
+  readonly model: LanguageModel;
+  readonly executor: Executor;
+  readonly prompts: Prompts;
+  readonly logger: Logger;
+}
+
+export interface RunInput {
+  readonly runId: string;
+  readonly request: SolveRequest;
+  /** Aborted when the run is cancelled (client gone, server stopping). */
+  readonly signal: AbortSignal;
+}
+
+interface Attempt {
+  readonly round: number;
+  readonly code: string | null;
+  readonly feedback: string;
+}
+
+interface Chain {
+  readonly index: number;
+  readonly attempts: Attempt[];
+}
+
+interface Candidate {
+  readonly id: string;
+  readonly round: number;
+  readonly chain: number | null;
+  readonly code: string | null;
+  report: ExecutionReport | undefined;
+  standing: EtaStanding;
+  feedback: string;
+}
+
+const NO_CODE_FEEDBACK = "The reply contained no program: give the complete program in a single code block.";
+
+function candidateStatus(candidate: Candidate): CandidateStatus {
+  if (candidate.code === null) return "no_code";
+  if (candidate.report === undefined || candidate.report.status === "error") return "error";
+  return candidate.report.status === "passed" ? "passed" : "failed";
+}
+
+class SequentialRun {
+  private readonly request: SolveRequest;
+  private readonly deps: ScalingDependencies;
+  private readonly signal: AbortSignal;
+  private readonly deadline: AbortSignal;
+  private readonly startedAt = performance.now();
+  private readonly chains: Chain[];
+  private readonly candidates: Candidate[] = [];
+  private readonly rounds: RoundSummary[] = [];
+  /** The same program is run once per run (the public tests do not change). */
+  private readonly executions = new Map<string, Promise<ExecutionReport>>();
+  private usage: TokenUsage = NO_USAGE;
+  private executionCount = 0;
+
+  constructor(input: RunInput, deps: ScalingDependencies) {
+    this.request = input.request;
+    this.deps = deps;
+    this.deadline = AbortSignal.timeout(input.request.deadline_ms);
+    this.signal = AbortSignal.any([input.signal, this.deadline]);
+    // Every model request and sandbox job of the run listens to its signal.
+    setMaxListeners(0, this.signal);
+    this.chains = Array.from({ length: input.request.n }, (_, index) => ({ index, attempts: [] }));
+  }
+
+  usageSoFar(): Usage {
+    return {
+      llm_calls: this.usage.calls,
+      prompt_tokens: this.usage.promptTokens,
+      completion_tokens: this.usage.completionTokens,
+      executions: this.executionCount,
+      wall_ms: Math.round(performance.now() - this.startedAt),
+    };
+  }
+
+  get deadlinePassed(): boolean {
+    return this.deadline.aborted;
+  }
+
+  // -- prompts --------------------------------------------------------------
+  private messages(user: string): ChatMessage[] {
+    const language = this.request.problem.language;
+    return [
+      { role: "system", content: this.deps.prompts.system.render({ language }) },
+      { role: "user", content: user },
+    ];
+  }
+
+  private problemValues(): Record<string, string> {
+    const problem = this.request.problem;
+    return {
+      language: problem.language,
+      problem: problem.prompt.trim(),
+      entry_point_instruction: entryPointInstruction(problem),
+      tests: testsText(problem),
+    };
+  }
+
+  private attemptText(attempt: Attempt, label: string): string {
+    return this.deps.prompts.reviseRound.render({
+      label,
+      language: this.request.problem.language,
+      code: (attempt.code ?? "(no code)").replace(/\n$/, ""),
+      feedback: attempt.feedback,
+    });
+  }
+
+  private revisePrompt(chain: Chain): string {
+    const blocks = chain.attempts.map((attempt) => this.attemptText(attempt, `Round ${attempt.round}`));
+    if (this.request.context === "all") {
+      // Every other chain's latest attempt, after this chain's own history.
+      for (const other of this.chains) {
+        if (other === chain) continue;
+        const latest = other.attempts.at(-1);
+        if (latest === undefined || (chain.attempts.at(-1)?.code === latest.code && latest.code !== null)) continue;
+        blocks.push(this.attemptText(latest, `Round ${latest.round}, another attempt`));
+      }
+    }
+    return this.deps.prompts.revise.render({ ...this.problemValues(), history: blocks.join("\n\n") });
+  }
+
+  // -- execution ------------------------------------------------------------
+  private job(code: string, tests: readonly TestSpec[], traced: boolean): ExecutionJob {
+    const request = this.request;
+    return {
+      language: request.problem.language,
+      code,
+      entryPoint: request.problem.entry_point,
+      tests,
+      trace: {
+        mode: traced ? "failing" : "none",
+        format: request.trace.format,
+        budget: request.trace.budget,
+        max_events: request.trace.max_events,
+        repr_limit: request.trace.repr_limit,
+        // The diagnostics render one failing test with its trace.
+        max_tests: 1,
+      },
+      limits: request.limits,
+    };
+  }
+
+  private execute(code: string, signal: AbortSignal): Promise<ExecutionReport> {
+    let pending = this.executions.get(code);
+    if (pending === undefined) {
+      this.executionCount += 1;
+      pending = this.deps.executor.execute(this.job(code, this.request.problem.tests, true), { signal });
+      this.executions.set(code, pending);
+      // A cancelled execution must not be reused by a later round.
+      pending.catch(() => this.executions.delete(code));
+    }
+    return pending;
+  }
+
+  /** Runs a candidate, reports it; true when it passes every public test. */
+  private async evaluate(candidate: Candidate, channel: EventChannel<RunEventPayload>, signal: AbortSignal): Promise<boolean> {
+    if (candidate.code !== null) {
+      candidate.report = await this.execute(candidate.code, signal);
+      candidate.standing = etaStanding(candidate.report);
+      candidate.feedback =
+        candidate.report.status === "passed"
+          ? "All tests passed."
+          : diagnostics(candidate.code, this.request.problem.tests, candidate.report, {
+              format: this.request.trace.format,
+              budget: this.request.trace.budget,
+              entryPoint: this.request.problem.entry_point,
+            });
+    }
+    const report = candidate.report;
+    channel.push({
+      type: "candidate.executed",
+      round: candidate.round,
+      chain: candidate.chain,
+      candidate: candidate.id,
+      status: candidateStatus(candidate),
+      passed: report?.passed ?? 0,
+      total: report?.total ?? this.request.problem.tests.length,
+      tests: (report?.tests ?? []).map((test) => ({ index: test.index, status: test.status })),
+      feedback: candidate.feedback,
+    });
+    return report?.status === "passed";
+  }
+
+  private async candidateFrom(
+    text: string,
+    reasoning: string | undefined,
+    finishReason: string | undefined,
+    round: number,
+    chain: number,
+    signal: AbortSignal,
+  ): Promise<{ candidate: Candidate; event: RunEventPayload }> {
+    const extracted = extractCode(text, this.request.problem.language);
+    let code = extracted.code ?? null;
+    if (extracted.source === "whole" && code !== null) {
+      // An unfenced reply is a program only if it compiles.
+      const check = await this.deps.executor.checkSyntax(this.request.problem.language, code, { signal });
+      if (!check.ok) code = null;
+    }
+    const candidate: Candidate = {
+      id: `r${round}c${chain}`,
+      round,
+      chain,
+      code,
+      report: undefined,
+      standing: etaStanding(undefined),
+      feedback: code === null ? NO_CODE_FEEDBACK : "",
+    };
+    const thinking = [reasoning, extracted.reasoning].filter((part): part is string => part !== undefined && part !== "").join("\n\n");
+    const event: RunEventPayload = {
+      type: "candidate.generated",
+      round,
+      chain,
+      candidate: candidate.id,
+      code,
+      reasoning: code === null && extracted.source === "whole" ? text : thinking,
+      no_code: code === null,
+      ...(finishReason === undefined ? {} : { finish_reason: finishReason }),
+    };
+    return { candidate, event };
+  }
+
+  // -- rounds ----------------------------------------------------------------
+  /**
+   * One round's work: generations (chains with the same prompt share one
+   * request with n = their number), each program executed as soon as it
+   * exists. Resolves with the first passing candidate, if any.
+   */
+  private async round(round: number, channel: EventChannel<RunEventPayload>): Promise<Candidate | undefined> {
+    const request = this.request;
+    const controller = new AbortController();
+    const signal = AbortSignal.any([this.signal, controller.signal]);
+    setMaxListeners(0, signal);
+    let solved: Candidate | undefined;
+    const roundCandidates: Candidate[] = [];
+    const consider = async (candidate: Candidate): Promise<void> => {
+      roundCandidates.push(candidate);
+      this.candidates.push(candidate);
+      try {
+        if ((await this.evaluate(candidate, channel, signal)) && solved === undefined) {
+          solved = candidate;
+          controller.abort(); // the first passing program ends the round: the rest is no longer needed
+        }
+      } catch (error) {
+        if (!(error instanceof AbortedError) || !controller.signal.aborted || this.signal.aborted) throw error;
+      }
+    };
+
+    if (round === 1 && request.problem.code !== undefined) {
+      // Repair: the given program is round 1, shared by every chain.
+      const candidate: Candidate = {
+        id: "r1given",
+        round,
+        chain: null,
+        code: request.problem.code,
+        report: undefined,
+        standing: etaStanding(undefined),
+        feedback: "",
+      };
+      channel.push({ type: "candidate.generated", round, chain: null, candidate: candidate.id, code: candidate.code, reasoning: "", no_code: false });
+      await consider(candidate);
+      for (const chain of this.chains) chain.attempts.push({ round, code: candidate.code, feedback: candidate.feedback });
+      this.summarize(round, roundCandidates, solved);
+      return solved;
+    }
+
+    const groups = new Map<string, Chain[]>();
+    for (const chain of this.chains) {
+      const prompt = round === 1 ? this.deps.prompts.generate.render(this.problemValues()) : this.revisePrompt(chain);
+      const group = groups.get(prompt);
+      if (group === undefined) groups.set(prompt, [chain]);
+      else group.push(chain);
+    }
+    const failures: unknown[] = [];
+    const evaluations: Promise<void>[] = [];
+    const attempts = new Map<Chain, Candidate>();
+    await Promise.all(
+      [...groups.entries()].map(async ([prompt, chains]) => {
+        let result;
+        try {
+          result = await this.deps.model.generate({
+            messages: this.messages(prompt),
+            n: chains.length,
+            temperature: request.temperature,
+            maxTokens: request.max_tokens,
+            model: request.model,
+            signal,
+          });
+        } catch (error) {
+          if (controller.signal.aborted && !this.signal.aborted) return; // solved meanwhile
+          failures.push(error);
+          return;
+        }
+        this.usage = addUsage(this.usage, result.usage);
+        await Promise.all(
+          chains.map(async (chain, position) => {
+            const completion = result.completions[position];
+            try {
+              const made = await this.candidateFrom(completion?.text ?? "", completion?.reasoning, completion?.finishReason, round, chain.index, signal);
+              attempts.set(chain, made.candidate);
+              channel.push(made.event);
+              evaluations.push(consider(made.candidate));
+            } catch (error) {
+              if (controller.signal.aborted && !this.signal.aborted) return; // solved meanwhile
+              throw error;
+            }
+          }),
+        );
+      }),
+    );
+    await Promise.all(evaluations);
+    if (this.signal.aborted) throw new AbortedError("scaling");
+    if (failures.length > 0 && attempts.size === 0) {
+      // No chain got a program this round: the endpoint is failing.
+      throw failures[0];
+    }
+    for (const chain of this.chains) {
+      const candidate = attempts.get(chain);
+      chain.attempts.push(
+        candidate === undefined
+          ? { round, code: null, feedback: "The model could not be reached for this attempt." }
+          : { round, code: candidate.code, feedback: candidate.feedback },
+      );
+    }
+    this.summarize(round, roundCandidates, solved);
+    return solved;
+  }
+
+  private summarize(round: number, candidates: readonly Candidate[], solved: Candidate | undefined): void {
+    this.rounds.push({
+      round,
+      solved: solved !== undefined,
+      candidates: candidates.map((candidate) => ({
+        candidate: candidate.id,
+        chain: candidate.chain,
+        status: candidateStatus(candidate),
+        passed: candidate.report?.passed ?? 0,
+        total: candidate.report?.total ?? this.request.problem.tests.length,
+      })),
+    });
+  }
+
+  best(): Candidate | undefined {
+    const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined);
+    return programs.sort((left, right) => compareEta(left.standing, right.standing))[0];
+  }
+
+  // -- the run ----------------------------------------------------------------
+  async *run(runId: string): AsyncGenerator<RunEventPayload, SolveResult> {
+    const request = this.request;
+    const problem = request.problem;
+    yield {
+      type: "run.started",
+      strategy: request.strategy,
+      n: request.n,
+      rounds: request.rounds,
+      temperature: request.temperature,
+      model: request.model ?? this.deps.model.description,
+      context: request.context,
+      trace: { format: request.trace.format, budget: request.trace.budget },
+      deadline_ms: request.deadline_ms,
+      problem: {
+        language: problem.language,
+        entry_point: problem.entry_point ?? null,
+        public_tests: problem.tests.length,
+        hidden_tests: problem.hidden_tests.length,
+        repair: problem.code !== undefined,
+      },
+    };
+    let solved: Candidate | undefined;
+    let stopped: SolveResult["stopped"] = "rounds";
+    try {
+      for (let round = 1; round <= request.rounds && solved === undefined; round++) {
+        yield {
+          type: "round.started",
+          round,
+          mode: round === 1 ? (problem.code === undefined ? "generate" : "given") : "revise",
+          chains: this.chains.map((chain) => chain.index),
+        };
+        const channel = new EventChannel<RunEventPayload>();
+        const work = this.round(round, channel);
+        for await (const event of channel.drain(work)) yield event;
+        solved = await work;
+        const best = solved ?? this.best();
+        yield {
+          type: "round.completed",
+          round,
+          solved: solved !== undefined,
+          best: best === undefined ? null : { candidate: best.id, passed: best.standing.passed, total: best.standing.total },
+        };
+      }
+      if (solved !== undefined) stopped = "solved";
+    } catch (error) {
+      if (!(this.deadlinePassed && (error instanceof AbortedError || this.signal.aborted))) {
+        return yield* this.fail(runId, error);
+      }
+      stopped = "deadline";
+    }
+    const answer = solved ?? this.best();
+    if (answer === undefined) {
+      return yield* this.fail(
+        runId,
+        stopped === "deadline"
+          ? new TracefixError("deadline_exceeded", "scaling", `no program was run within deadline_ms (${request.deadline_ms} ms)`)
+          : new TracefixError("no_program", "scaling", "the model produced no program in any round"),
+      );
+    }
+    const hidden = stopped === "deadline" ? null : await this.hidden(answer);
+    const solution: Solution = {
+      candidate: answer.id,
+      round: answer.round,
+      chain: answer.chain,
+      code: answer.code ?? "",
+      passed: answer.standing.passed,
+      total: answer.standing.total,
+    };
+    const status = solved === undefined ? "unsolved" : "solved";
+    const usage = this.usageSoFar();
+    yield { type: "run.completed", status, stopped: stopped === "solved" ? "solved" : stopped, solution, hidden, usage };
+    return { run_id: runId, status, stopped, solution, hidden, rounds: this.rounds, usage };
+  }
+
+  /** The answer against the hidden tests, untraced; nothing of them is shown. */
+  private async hidden(answer: Candidate): Promise<{ passed: number; total: number } | null> {
+    const tests = this.request.problem.hidden_tests;
+    if (tests.length === 0 || answer.code === null) return null;
+    try {
+      this.executionCount += 1;
+      const report = await this.deps.executor.execute(this.job(answer.code, tests, false), { signal: this.signal });
+      return report.status === "error" ? null : { passed: report.passed, total: report.total };
+    } catch {
+      return null;
+    }
+  }
+
+  private *fail(runId: string, error: unknown): Generator<RunEventPayload, SolveResult> {
+    const cancelled = error instanceof AbortedError || (this.signal.aborted && !this.deadlinePassed);
+    const problem =
+      error instanceof TracefixError
+        ? { code: cancelled ? "cancelled" : error.code, stage: error.stage, message: error.message }
+        : { code: "internal_error", stage: "scaling", message: String(error) };
+    if (cancelled) {
+      problem.code = "cancelled";
+      problem.message = "the run was cancelled";
+    }
+    if (!(error instanceof TracefixError) && !cancelled) this.deps.logger.error("run failed", { run_id: runId, error: String(error) });
+    const usage = this.usageSoFar();
+    yield { type: "run.failed", error: problem, usage };
+    return {
+      run_id: runId,
+      status: "failed",
+      stopped: cancelled ? "cancelled" : "error",
+      solution: null,
+      hidden: null,
+      rounds: this.rounds,
+      usage,
+      error: problem,
+    };
+  }
+}
+
+export function sequential(input: RunInput, deps: ScalingDependencies): AsyncGenerator<RunEventPayload, SolveResult> {
+  return new SequentialRun(input, deps).run(input.runId);
+}

@@ -1,0 +1,118 @@
+/**
+ * The events of a run: streamed as Server-Sent Events (`event:` is `type`,
+ * `id:` is `id`, `data:` the whole object as JSON), kept per run for replay.
+ * One union, used by the server, the tests and any client. Hidden tests
+ * never appear in an event; only the final count of those passed does.
+ */
+import { z } from "zod";
+
+import { CandidateStatus, HiddenResult, RunError, Solution, Usage } from "./solve.ts";
+import { TestStatus } from "./execution.ts";
+
+const envelope = {
+  id: z.int().positive().describe("increasing per run, from 1; the SSE id"),
+  run_id: z.string(),
+  time: z.string().describe("ISO 8601"),
+};
+
+export const RunStarted = z.object({
+  ...envelope,
+  type: z.literal("run.started"),
+  strategy: z.string(),
+  n: z.int(),
+  rounds: z.int(),
+  temperature: z.number(),
+  model: z.string(),
+  context: z.string(),
+  trace: z.object({ format: z.string(), budget: z.int() }),
+  deadline_ms: z.int(),
+  problem: z.object({
+    language: z.string(),
+    entry_point: z.string().nullable(),
+    public_tests: z.int(),
+    hidden_tests: z.int(),
+    repair: z.boolean(),
+  }),
+});
+
+export const RoundStarted = z.object({
+  ...envelope,
+  type: z.literal("round.started"),
+  round: z.int(),
+  mode: z.enum(["given", "generate", "revise"]),
+  chains: z.array(z.int()),
+});
+
+export const CandidateGenerated = z.object({
+  ...envelope,
+  type: z.literal("candidate.generated"),
+  round: z.int(),
+  chain: z.int().nullable(),
+  candidate: z.string(),
+  code: z.string().nullable(),
+  reasoning: z.string(),
+  no_code: z.boolean(),
+  finish_reason: z.string().optional(),
+});
+
+export const CandidateExecuted = z.object({
+  ...envelope,
+  type: z.literal("candidate.executed"),
+  round: z.int(),
+  chain: z.int().nullable(),
+  candidate: z.string(),
+  status: CandidateStatus,
+  passed: z.int(),
+  total: z.int(),
+  tests: z.array(z.object({ index: z.int(), status: TestStatus })),
+  feedback: z.string().optional().describe("the diagnostics the next revision prompt carries"),
+});
+
+export const JudgeCompleted = z.object({
+  ...envelope,
+  type: z.literal("judge.completed"),
+  method: z.string(),
+  ranking: z.array(z.object({ candidate: z.string(), score: z.number() })),
+});
+
+export const RoundCompleted = z.object({
+  ...envelope,
+  type: z.literal("round.completed"),
+  round: z.int(),
+  solved: z.boolean(),
+  best: z.object({ candidate: z.string(), passed: z.int(), total: z.int() }).nullable(),
+});
+
+export const RunCompleted = z.object({
+  ...envelope,
+  type: z.literal("run.completed"),
+  status: z.enum(["solved", "unsolved"]),
+  stopped: z.enum(["solved", "rounds", "deadline"]),
+  solution: Solution.nullable(),
+  hidden: HiddenResult.nullable(),
+  usage: Usage,
+});
+
+export const RunFailed = z.object({
+  ...envelope,
+  type: z.literal("run.failed"),
+  error: RunError,
+  usage: Usage,
+});
+
+export const RunEvent = z.discriminatedUnion("type", [
+  RunStarted,
+  RoundStarted,
+  CandidateGenerated,
+  CandidateExecuted,
+  JudgeCompleted,
+  RoundCompleted,
+  RunCompleted,
+  RunFailed,
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
+export type RunEventType = RunEvent["type"];
+/** An event as a strategy yields it: the run stamps id, run_id and time. */
+export type RunEventPayload = RunEvent extends infer Event ? (Event extends RunEvent ? Omit<Event, "id" | "run_id" | "time"> : never) : never;
+
+export const TERMINAL_EVENTS: readonly RunEventType[] = ["run.completed", "run.failed"];

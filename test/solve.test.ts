@@ -1,0 +1,349 @@
+/**
+ * POST /v1/solve end to end: a real server on a loopback port, a real
+ * sandbox, a fake OpenAI-compatible endpoint scripted per test.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { datasetAvailable, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import type { PythonPool } from "../src/sandbox/index.ts";
+import type { RunEvent } from "../src/shared/schema/events.ts";
+import type { TestSpec } from "../src/shared/schema/execution.ts";
+import { SolveResult } from "../src/shared/schema/solve.ts";
+import { fenced, lastUserMessage, type Script } from "./support/fake-llm.ts";
+import { descendantsOf } from "./support/processes.ts";
+import { startPool } from "./support/sandbox.ts";
+import { startSolveServer, type SolveServer } from "./support/solve-server.ts";
+import { readSse, runEvents } from "./support/sse.ts";
+
+let pool: PythonPool;
+
+beforeAll(async () => {
+  pool = await startPool();
+});
+
+afterAll(async () => {
+  await pool.close();
+});
+
+async function withServer<T>(script: Script, body: (server: SolveServer) => Promise<T>, options: { ignoreN?: boolean; maxAttempts?: number } = {}): Promise<T> {
+  const server = await startSolveServer(pool, script, options);
+  try {
+    return await body(server);
+  } finally {
+    await server.close();
+  }
+}
+
+function post(server: SolveServer, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${server.url}/v1/solve`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+    ...(signal === undefined ? {} : { signal }),
+  });
+}
+
+const ADD = {
+  language: "python",
+  prompt: "Write add(a, b) that returns the sum of a and b.",
+  entry_point: "add",
+  tests: [
+    { kind: "call", args: [1, 2], expected: 3 },
+    { kind: "call", args: [-1, 1], expected: 0 },
+  ],
+  hidden_tests: [{ kind: "call", args: [40, 2], expected: 42 }],
+};
+const WRONG_ADD = "def add(a, b):\n    return a - b\n";
+const RIGHT_ADD = "def add(a, b):\n    return a + b\n";
+
+const quixbugs = datasetAvailable("quixbugs");
+
+describe.skipIf(!quixbugs)("repairing a QuixBugs program over real HTTP", () => {
+  let record: DatasetRecord;
+
+  beforeAll(async () => {
+    record = (await loadDataset(datasetPath("quixbugs"))).find((candidate) => candidate.id === "quixbugs/get_factors") as DatasetRecord;
+  });
+
+  it("is solved in round 2 when the revision prompt carries the failing input, the expected value and what the program did", async () => {
+    const tests: TestSpec[] = testsOf(record);
+    const publicTests = tests.slice(0, 3);
+    const hiddenTests = tests.slice(3);
+    const prompts: string[] = [];
+    // The scripted model repeats the bug until the feedback shows it the
+    // failing case: get_factors(100) should be [2, 2, 5, 5].
+    const script: Script = (request) => {
+      const prompt = lastUserMessage(request);
+      prompts.push(prompt);
+      const informed =
+        prompt.includes("[Round 1 Test Feedback]") &&
+        prompt.includes("Test: get_factors(100)") &&
+        prompt.includes("Expected: [2, 2, 5, 5]") &&
+        prompt.includes("Got: [2, 2, 5]") &&
+        prompt.includes("Trace (concise):");
+      const code = informed ? record.reference_code : (record.buggy_code as string);
+      return { texts: Array.from({ length: request.n ?? 1 }, () => fenced(code)) };
+    };
+    await withServer(script, async (server) => {
+      const response = await post(server, {
+        problem: { prompt: record.prompt, entry_point: record.entry_point, code: record.buggy_code, tests: publicTests, hidden_tests: hiddenTests },
+        n: 2,
+        rounds: 3,
+        stream: true,
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/event-stream");
+      const { messages, raw } = await readSse(response);
+      const events = runEvents(messages);
+      expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
+      expect(events.map((event) => event.type)).toEqual([
+        "run.started",
+        "round.started",
+        "candidate.generated",
+        "candidate.executed",
+        "round.completed",
+        "round.started",
+        "candidate.generated",
+        "candidate.generated",
+        "candidate.executed",
+        "candidate.executed",
+        "round.completed",
+        "run.completed",
+      ]);
+      const completed = events.at(-1) as Extract<RunEvent, { type: "run.completed" }>;
+      expect(completed).toMatchObject({ status: "solved", stopped: "solved", solution: { round: 2 } });
+      expect(completed.hidden).toEqual({ passed: hiddenTests.length, total: hiddenTests.length });
+      // Round 1 ran the given program (no model call); round 2 was one request for both chains.
+      expect(server.fake.requests).toHaveLength(1);
+      expect(server.fake.requests[0]?.body.n).toBe(2);
+      // Hidden tests reach neither the model nor the stream.
+      for (const hidden of hiddenTests) {
+        const input = (hidden as { input: string }).input;
+        expect(prompts.join("\n")).not.toContain(input);
+        expect(raw).not.toContain(JSON.stringify(input).slice(1, -1));
+      }
+    });
+  });
+});
+
+describe("POST /v1/solve", () => {
+  it("answers with JSON by default, and keeps the run for GET /v1/runs/{id} and its events", async () => {
+    const script: Script = (request) => {
+      const revising = lastUserMessage(request).includes("[Round 1 Test Feedback]");
+      return { texts: Array.from({ length: request.n ?? 1 }, () => fenced(revising ? RIGHT_ADD : WRONG_ADD)) };
+    };
+    await withServer(script, async (server) => {
+      const response = await post(server, { problem: ADD, n: 3, rounds: 2 });
+      expect(response.headers.get("content-type")).toContain("application/json");
+      const result = SolveResult.parse(await response.json());
+      expect(result).toMatchObject({ status: "solved", solution: { round: 2, passed: 2, total: 2 }, hidden: { passed: 1, total: 1 } });
+      expect(result.rounds.map((round) => round.solved)).toEqual([false, true]);
+      expect(result.rounds[0]?.candidates).toHaveLength(3);
+      expect(result.usage.llm_calls).toBe(2);
+      expect(result.usage.prompt_tokens).toBeGreaterThan(0);
+      // Three identical programs per round are run once: two rounds, then the hidden tests.
+      expect(result.usage.executions).toBe(3);
+
+      const summary = (await (await fetch(`${server.url}/v1/runs/${result.run_id}`)).json()) as { status: string; result: { status: string } };
+      expect(summary).toMatchObject({ status: "solved", result: { status: "solved" } });
+      const all = runEvents((await readSse(await fetch(`${server.url}/v1/runs/${result.run_id}/events`))).messages);
+      expect(all.at(-1)?.type).toBe("run.completed");
+      // Resuming after event 3 replays exactly the rest.
+      const resumed = runEvents((await readSse(await fetch(`${server.url}/v1/runs/${result.run_id}/events`, { headers: { "Last-Event-ID": "3" } }))).messages);
+      expect(resumed.map((event) => event.id)).toEqual(all.slice(3).map((event) => event.id));
+      expect((await fetch(`${server.url}/v1/runs/run_nope`)).status).toBe(404);
+    });
+  });
+
+  it("streams when the client asks for text/event-stream, the first event at once", async () => {
+    await withServer(
+      (request) => ({ delayMs: 300, then: { texts: Array.from({ length: request.n ?? 1 }, () => fenced(RIGHT_ADD)) } }),
+      async (server) => {
+        const started = performance.now();
+        const response = await post(server, { problem: ADD, n: 2 }, { accept: "text/event-stream" });
+        let firstAt = 0;
+        const { messages } = await readSse(response, () => {
+          if (firstAt === 0) firstAt = performance.now();
+          return false;
+        });
+        expect(firstAt - started).toBeLessThan(250);
+        expect(runEvents(messages)[0]?.type).toBe("run.started");
+        expect(runEvents(messages).at(-1)?.type).toBe("run.completed");
+      },
+    );
+  });
+
+  it("lets each chain see every chain's attempts with context: all", async () => {
+    const prompts: string[] = [];
+    await withServer(
+      (request, call) => {
+        prompts.push(lastUserMessage(request));
+        const code = call === 0 ? [WRONG_ADD, "def add(a, b):\n    return a * b\n"] : [RIGHT_ADD];
+        return { texts: code.map((text) => fenced(text)).slice(0, request.n ?? 1) };
+      },
+      async (server) => {
+        const result = SolveResult.parse(await (await post(server, { problem: ADD, n: 2, rounds: 2, context: "all" })).json());
+        expect(result.status).toBe("solved");
+        const revisions = prompts.slice(1);
+        expect(revisions.length).toBeGreaterThan(0);
+        for (const prompt of revisions) expect(prompt).toContain("another attempt");
+      },
+    );
+  });
+
+  it("marks replies without a program as no_code and goes on", async () => {
+    await withServer(
+      (_request, call) => ({ texts: [call === 0 ? "I am not sure how to do this." : fenced(RIGHT_ADD)] }),
+      async (server) => {
+        const response = await post(server, { problem: ADD, n: 1, rounds: 2, stream: true });
+        const events = runEvents((await readSse(response)).messages);
+        const generated = events.filter((event) => event.type === "candidate.generated");
+        expect(generated[0]).toMatchObject({ no_code: true, code: null, reasoning: "I am not sure how to do this." });
+        expect(events.find((event) => event.type === "candidate.executed")).toMatchObject({ status: "no_code" });
+        expect(events.at(-1)).toMatchObject({ type: "run.completed", status: "solved" });
+      },
+    );
+  });
+
+  it("returns the best program by the ETA order when no round solves it", async () => {
+    const partly = "def add(a, b):\n    return 3\n"; // passes one of the two tests
+    await withServer(
+      (_request, call) => ({ texts: [fenced(call === 0 ? partly : "def add(a, b):\n    raise ValueError('no')\n")] }),
+      async (server) => {
+        const result = SolveResult.parse(await (await post(server, { problem: ADD, n: 1, rounds: 2 })).json());
+        expect(result).toMatchObject({ status: "unsolved", stopped: "rounds", solution: { round: 1, passed: 1, code: partly } });
+      },
+    );
+  });
+});
+
+describe("faults", () => {
+  it("fails the run with a clear code when the endpoint is down", async () => {
+    await withServer(
+      () => ({ status: 503, message: "overloaded" }),
+      async (server) => {
+        const response = await post(server, { problem: ADD, n: 2, stream: true });
+        const events = runEvents((await readSse(response)).messages);
+        expect(events.at(-1)).toMatchObject({ type: "run.failed", error: { code: "model_server_error", stage: "policy" } });
+        expect(server.fake.requests).toHaveLength(3); // the first try and two retries
+      },
+    );
+  });
+
+  it("never outlives deadline_ms, even with an endpoint that never answers", async () => {
+    await withServer(
+      () => ({ hang: true }),
+      async (server) => {
+        const started = performance.now();
+        const result = SolveResult.parse(await (await post(server, { problem: ADD, n: 2, deadline_ms: 1_000 })).json());
+        expect(performance.now() - started).toBeLessThan(2_000);
+        expect(result).toMatchObject({ status: "failed", error: { code: "deadline_exceeded" } });
+        await expect.poll(() => server.fake.requests.every((request) => request.abortedAt !== undefined)).toBe(true);
+      },
+    );
+  });
+
+  it("answers the request without a model with 503 and what to configure", async () => {
+    const { createApp } = await import("../src/server/app.ts");
+    const app = createApp({ executor: pool });
+    const response = await app.request("/v1/solve", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ problem: ADD }) });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "model_not_configured" });
+  });
+
+  it.each([
+    ["no problem", {}, "problem"],
+    ["no prompt", { problem: { ...ADD, prompt: undefined } }, "problem.prompt"],
+    ["no public tests", { problem: { ...ADD, tests: [] } }, "problem.tests"],
+    ["too many chains", { problem: ADD, n: 65 }, "n"],
+    ["too many rounds", { problem: ADD, rounds: 11 }, "rounds"],
+    ["an unknown strategy", { problem: ADD, strategy: "beam" }, "strategy"],
+    ["an endpoint URL", { problem: ADD, base_url: "http://evil.example" }, "body"],
+    ["a bad trace format", { problem: ADD, trace: { format: "xml" } }, "trace.format"],
+    ["a deadline too short", { problem: ADD, deadline_ms: 10 }, "deadline_ms"],
+  ])("answers 400 naming the field for %s", async (_label, body, field) => {
+    await withServer(
+      () => ({ texts: [] }),
+      async (server) => {
+        const response = await post(server, body);
+        expect(response.status).toBe(400);
+        const error = ((await response.json()) as { error: { field: string; code: string } }).error;
+        expect(error.code).toBe("invalid_request");
+        expect(error.field).toBe(field);
+        expect(server.fake.requests).toHaveLength(0);
+      },
+    );
+  });
+});
+
+describe("disconnects and load", () => {
+  it("aborts the model requests within 200 ms of a disconnect and leaves no sandbox process behind", async () => {
+    const baseline = descendantsOf(pool.workerPids()).length;
+    const slow = "import time\ndef add(a, b):\n    time.sleep(30)\n    return a + b\n";
+    await withServer(
+      (request, call) => (call === 0 ? { texts: Array.from({ length: request.n ?? 1 }, () => fenced(slow)) } : { hang: true }),
+      async (server) => {
+        const controller = new AbortController();
+        const response = await post(server, { problem: ADD, n: 2, rounds: 3, stream: true, limits: { timeout_ms: 60_000 } }, {}, controller.signal);
+        // Wait until the sandbox is running the slow program, then go.
+        await readSse(response, (message) => message.event === "candidate.generated").catch(() => undefined);
+        await expect.poll(() => pool.health().workers.busy, { timeout: 5_000 }).toBeGreaterThan(0);
+        controller.abort();
+        const goneAt = performance.now();
+        await expect.poll(() => pool.health().workers.busy, { timeout: 2_000 }).toBe(0);
+        await expect.poll(() => descendantsOf(pool.workerPids()).length, { timeout: 2_000 }).toBeLessThanOrEqual(baseline);
+        expect(performance.now() - goneAt).toBeLessThan(1_000);
+        expect(server.runs.running).toBe(0);
+      },
+    );
+  });
+
+  it("aborts a model request in flight within 200 ms of the client leaving", async () => {
+    await withServer(
+      () => ({ hang: true }),
+      async (server) => {
+        const controller = new AbortController();
+        const response = await post(server, { problem: ADD, n: 2, stream: true }, {}, controller.signal);
+        void readSse(response).catch(() => undefined);
+        await expect.poll(() => server.fake.requests.length).toBe(1);
+        const goneAt = performance.now();
+        controller.abort();
+        await expect.poll(() => server.fake.requests[0]?.abortedAt, { interval: 5 }).toBeDefined();
+        expect((server.fake.requests[0]?.abortedAt ?? Infinity) - goneAt).toBeLessThan(200);
+      },
+    );
+  });
+
+  it("keeps a run going after the client leaves when it asked to continue", async () => {
+    await withServer(
+      (request) => ({ delayMs: 200, then: { texts: Array.from({ length: request.n ?? 1 }, () => fenced(RIGHT_ADD)) } }),
+      async (server) => {
+        const controller = new AbortController();
+        const response = await post(server, { problem: ADD, n: 1, stream: true, on_disconnect: "continue" }, {}, controller.signal);
+        const { messages } = await readSse(response, () => true);
+        const runId = runEvents(messages)[0]?.run_id as string;
+        controller.abort();
+        const events = runEvents((await readSse(await fetch(`${server.url}/v1/runs/${runId}/events`))).messages);
+        expect(events.at(-1)).toMatchObject({ type: "run.completed", status: "solved" });
+      },
+    );
+  });
+
+  it("completes 20 concurrent streaming runs", async () => {
+    await withServer(
+      (request) => {
+        const revising = lastUserMessage(request).includes("[Round 1 Test Feedback]");
+        return { delayMs: 20, then: { texts: Array.from({ length: request.n ?? 1 }, () => fenced(revising ? RIGHT_ADD : WRONG_ADD)) } };
+      },
+      async (server) => {
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            const response = await post(server, { problem: ADD, n: 2, rounds: 2, stream: true });
+            return runEvents((await readSse(response)).messages).at(-1);
+          }),
+        );
+        expect(outcomes.map((event) => event?.type === "run.completed" && event.status)).toEqual(Array.from({ length: 20 }, () => "solved"));
+      },
+    );
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * A fake OpenAI-compatible endpoint: a real HTTP server on loopback that
+ * speaks the Chat Completions wire format (JSON and streaming, `n` choices),
+ * scripted per test, recording every request and whether its client
+ * aborted it (and when).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ChatRequest {
+  readonly model: string;
+  readonly messages: readonly { role: string; content: string }[];
+  readonly n?: number;
+  readonly temperature?: number;
+  readonly max_tokens?: number;
+  readonly stream?: boolean;
+  readonly stop?: readonly string[];
+}
+
+export type Reply =
+  | { readonly texts: readonly string[] }
+  | { readonly status: number; readonly message?: string; readonly headers?: Record<string, string> }
+  | { readonly delayMs: number; readonly then: Reply }
+  | { readonly hang: true }
+  | { readonly destroy: true };
+
+/** Answers one request; `call` counts requests from 0. */
+export type Script = (request: ChatRequest, call: number) => Reply | Promise<Reply>;
+
+export interface RecordedRequest {
+  readonly body: ChatRequest;
+  readonly receivedAt: number;
+  abortedAt: number | undefined;
+  answeredAt: number | undefined;
+}
+
+export interface FakeOptions {
+  /** Behave like a server that ignores `n`: always one choice. */
+  readonly ignoreN?: boolean;
+}
+
+/** The text of the last user message of a request: what a script usually reads. */
+export function lastUserMessage(request: ChatRequest): string {
+  return [...request.messages].reverse().find((message) => message.role === "user")?.content ?? "";
+}
+
+export function fenced(code: string, language = "python"): string {
+  return `Here is the program.\n\n\`\`\`${language}\n${code.replace(/\n$/, "")}\n\`\`\`\n`;
+}
+
+export class FakeLLM {
+  readonly requests: RecordedRequest[] = [];
+  private readonly server: Server;
+  private script: Script;
+  private readonly options: FakeOptions;
+  private port = 0;
+
+  private constructor(script: Script, options: FakeOptions) {
+    this.script = script;
+    this.options = options;
+    this.server = createServer((request, response) => void this.handle(request, response));
+  }
+
+  static async start(script: Script, options: FakeOptions = {}): Promise<FakeLLM> {
+    const fake = new FakeLLM(script, options);
+    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
+    fake.port = (fake.server.address() as AddressInfo).port;
+    return fake;
+  }
+
+  /** The base URL a client is configured with (…/v1). */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  setScript(script: Script): void {
+    this.script = script;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== "POST" || !request.url?.endsWith("/chat/completions")) {
+      response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found" } }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ChatRequest;
+    const record: RecordedRequest = { body, receivedAt: performance.now(), abortedAt: undefined, answeredAt: undefined };
+    const call = this.requests.length;
+    this.requests.push(record);
+    response.on("close", () => {
+      if (!response.writableFinished) record.abortedAt = performance.now();
+    });
+    let reply = await this.script(body, call);
+    while ("delayMs" in reply) {
+      await new Promise((resolve) => setTimeout(resolve, reply && "delayMs" in reply ? reply.delayMs : 0));
+      if (record.abortedAt !== undefined) return;
+      reply = reply.then;
+    }
+    if ("hang" in reply) return; // until the client gives up
+    if ("destroy" in reply) {
+      request.socket.destroy();
+      return;
+    }
+    if ("status" in reply) {
+      response.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
+      response.end(JSON.stringify({ error: { message: reply.message ?? `error ${reply.status}`, type: "server_error" } }));
+      record.answeredAt = performance.now();
+      return;
+    }
+    const texts = this.options.ignoreN ? reply.texts.slice(0, 1) : reply.texts.slice(0, Math.max(1, body.n ?? 1));
+    const usage = {
+      prompt_tokens: body.messages.reduce((sum, message) => sum + Math.ceil(message.content.length / 4), 0),
+      completion_tokens: texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0),
+    };
+    const created = Math.floor(Date.now() / 1000);
+    if (body.stream === true) {
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      texts.forEach((text, index) => {
+        for (const delta of [{ role: "assistant", content: "" }, { content: text }]) {
+          const chunk = { id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [{ index, delta, finish_reason: null }] };
+          response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        }
+        const end = { id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [{ index, delta: {}, finish_reason: "stop" }] };
+        response.write(`data: ${JSON.stringify(end)}\n\n`);
+      });
+      response.write(
+        `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
+      );
+      response.end("data: [DONE]\n\n");
+    } else {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          id: "chatcmpl-fake",
+          object: "chat.completion",
+          created,
+          model: body.model,
+          choices: texts.map((text, index) => ({ index, message: { role: "assistant", content: text }, finish_reason: "stop" })),
+          usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+        }),
+      );
+    }
+    record.answeredAt = performance.now();
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
