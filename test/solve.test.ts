@@ -25,7 +25,11 @@ afterAll(async () => {
   await pool.close();
 });
 
-async function withServer<T>(script: Script, body: (server: SolveServer) => Promise<T>, options: { ignoreN?: boolean; maxAttempts?: number } = {}): Promise<T> {
+async function withServer<T>(
+  script: Script,
+  body: (server: SolveServer) => Promise<T>,
+  options: { ignoreN?: boolean; maxAttempts?: number; heartbeatMs?: number } = {},
+): Promise<T> {
   const server = await startSolveServer(pool, script, options);
   try {
     return await body(server);
@@ -169,6 +173,29 @@ describe("POST /v1/solve", () => {
         expect(firstAt - started).toBeLessThan(250);
         expect(runEvents(messages)[0]?.type).toBe("run.started");
         expect(runEvents(messages).at(-1)?.type).toBe("run.completed");
+      },
+    );
+  });
+
+  it("sends a heartbeat comment while a stream is quiet", async () => {
+    await withServer(
+      (request) => ({ delayMs: 400, then: { texts: Array.from({ length: request.n ?? 1 }, () => fenced(RIGHT_ADD)) } }),
+      async (server) => {
+        const { comments, messages } = await readSse(await post(server, { problem: ADD, n: 1, stream: true }));
+        expect(comments).toBeGreaterThanOrEqual(2);
+        expect(runEvents(messages).at(-1)?.type).toBe("run.completed");
+      },
+      { heartbeatMs: 100 },
+    );
+  });
+
+  it("describes /v1/solve and its events in /openapi.json", async () => {
+    await withServer(
+      () => ({ texts: [] }),
+      async (server) => {
+        const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+        expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/v1/solve", "/v1/runs/{id}", "/v1/runs/{id}/events"]));
+        expect(JSON.stringify(document.paths["/v1/solve"])).toContain("run.completed");
       },
     );
   });

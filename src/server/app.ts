@@ -23,6 +23,8 @@ export interface ServerDependencies {
   readonly version?: string;
   /** Largest accepted request body in bytes. */
   readonly maxBodyBytes?: number;
+  /** Interval of the SSE heartbeat comment (15 s). */
+  readonly heartbeatMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 << 20;
@@ -91,7 +93,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
     return context.json(presentReport(job, report));
   });
 
-  registerSolveRoutes(app, dependencies.runs, maxBodyBytes);
+  registerSolveRoutes(app, dependencies.runs, maxBodyBytes, dependencies.heartbeatMs);
 
   return app;
 }

@@ -1,8 +1,10 @@
 /** /openapi.json, generated from the same zod schemas the server validates with. */
 import { z } from "zod";
 
+import { RunEvent } from "../shared/schema/events.ts";
 import { ExecutionReport } from "../shared/schema/execution.ts";
 import { ExecuteRequest } from "../shared/schema/requests.ts";
+import { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
 
 const ErrorResponse = z.object({
   error: z.object({
@@ -41,6 +43,43 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
             "200": { description: "the execution report", ...jsonBody(ExecutionReport, "output") },
             "400": { description: "invalid request; error.field names the field", ...jsonBody(ErrorResponse, "output") },
           },
+        },
+      },
+      "/v1/solve": {
+        post: {
+          summary: "The agent: sample, run with traces, revise, select",
+          description:
+            "JSON by default; Server-Sent Events when `stream` is true or the request accepts text/event-stream. " +
+            "Each SSE message: `event:` the event type, `id:` its per-run id, `data:` the event (components/schemas/RunEvent).",
+          requestBody: { required: true, ...jsonBody(SolveRequest, "input") },
+          responses: {
+            "200": {
+              description: "the run's result, or its events",
+              content: {
+                "application/json": { schema: schema(SolveResult, "output") },
+                "text/event-stream": { schema: schema(RunEvent, "output") },
+              },
+            },
+            "400": { description: "invalid request; error.field names the field", ...jsonBody(ErrorResponse, "output") },
+            "503": { description: "no language model configured", ...jsonBody(ErrorResponse, "output") },
+          },
+        },
+      },
+      "/v1/runs/{id}": {
+        get: {
+          summary: "A run's state and, once it ended, its result",
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "the run" }, "404": { description: "no such run", ...jsonBody(ErrorResponse, "output") } },
+        },
+      },
+      "/v1/runs/{id}/events": {
+        get: {
+          summary: "A run's events as Server-Sent Events: the stored ones, then live ones until it ends",
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "string" } },
+            { name: "Last-Event-ID", in: "header", required: false, schema: { type: "integer" }, description: "resume after this event" },
+          ],
+          responses: { "200": { description: "text/event-stream", content: { "text/event-stream": { schema: schema(RunEvent, "output") } } } },
         },
       },
       "/healthz": {

@@ -19,7 +19,7 @@ function wantsEvents(context: Context, streamField: boolean): boolean {
 }
 
 /** Writes the run's events after `afterId` as SSE until it ends or the client goes. */
-function streamRun(context: Context, runs: RunManager, runId: string, afterId: number, onDisconnect: () => void): Response {
+function streamRun(context: Context, runs: RunManager, runId: string, afterId: number, heartbeatMs: number, onDisconnect: () => void): Response {
   context.header("X-Run-Id", runId);
   return streamSSE(context, async (stream) => {
     const signal = context.req.raw.signal;
@@ -33,7 +33,7 @@ function streamRun(context: Context, runs: RunManager, runId: string, afterId: n
     signal.addEventListener("abort", gone, { once: true });
     const heartbeat = setInterval(() => {
       if (!stream.aborted) void stream.write(": heartbeat\n\n");
-    }, HEARTBEAT_MS);
+    }, heartbeatMs);
     try {
       for await (const event of runs.follow(runId, afterId, signal)) {
         if (stream.aborted || signal.aborted) break;
@@ -53,7 +53,7 @@ function lastEventId(context: Context): number {
   return parsed;
 }
 
-export function registerSolveRoutes(app: Hono, runs: RunManager | undefined, maxBodyBytes: number): void {
+export function registerSolveRoutes(app: Hono, runs: RunManager | undefined, maxBodyBytes: number, heartbeatMs = HEARTBEAT_MS): void {
   const requireRuns = (): RunManager => {
     if (runs === undefined) {
       throw new TracefixError(
@@ -84,7 +84,7 @@ export function registerSolveRoutes(app: Hono, runs: RunManager | undefined, max
     const cancelIfAsked = (): void => {
       if (request.on_disconnect === "cancel") run.cancel("the client disconnected");
     };
-    if (wantsEvents(context, request.stream)) return streamRun(context, manager, run.id, 0, cancelIfAsked);
+    if (wantsEvents(context, request.stream)) return streamRun(context, manager, run.id, 0, heartbeatMs, cancelIfAsked);
     const signal = context.req.raw.signal;
     signal.addEventListener("abort", cancelIfAsked, { once: true });
     try {
@@ -108,6 +108,6 @@ export function registerSolveRoutes(app: Hono, runs: RunManager | undefined, max
       return context.json({ error: { code: "run_not_found", stage: "server", message: "no such run (or no longer kept)" } }, 404);
     }
     // Following a run's events never cancels it.
-    return streamRun(context, manager, runId, lastEventId(context), () => undefined);
+    return streamRun(context, manager, runId, lastEventId(context), heartbeatMs, () => undefined);
   });
 }

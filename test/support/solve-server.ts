@@ -16,7 +16,11 @@ export interface SolveServer {
   close(): Promise<void>;
 }
 
-export async function startSolveServer(pool: PythonPool, script: Script, options: FakeOptions & { maxAttempts?: number } = {}): Promise<SolveServer> {
+export async function startSolveServer(
+  pool: PythonPool,
+  script: Script,
+  options: FakeOptions & { maxAttempts?: number; heartbeatMs?: number } = {},
+): Promise<SolveServer> {
   const fake = await FakeLLM.start(script, options);
   const model = new OpenAICompatibleModel({
     baseURL: fake.url,
@@ -27,7 +31,7 @@ export async function startSolveServer(pool: PythonPool, script: Script, options
     requestTimeoutMs: 30_000,
   });
   const runs = new RunManager({ model, executor: pool, prompts: loadPrompts(), logger: silentLogger }, new MemoryRunStore());
-  const app = createApp({ executor: pool, runs });
+  const app = createApp({ executor: pool, runs, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
   let server!: ServerType;
   const url = await new Promise<string>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));

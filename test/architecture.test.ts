@@ -1,0 +1,53 @@
+/**
+ * Imports flow one way: server → scaling → (policy, sandbox, trace, judge)
+ * → shared; LangChain stays behind the policy's own interface.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+const SOURCE = path.join(import.meta.dirname, "..", "src");
+
+function files(directory: string): string[] {
+  return readdirSync(directory).flatMap((name) => {
+    const full = path.join(directory, name);
+    return statSync(full).isDirectory() ? files(full) : full.endsWith(".ts") ? [full] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  return [...readFileSync(file, "utf8").matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)].map((match) => match[1] as string);
+}
+
+const ALLOWED: Record<string, readonly string[]> = {
+  shared: ["shared"],
+  datasets: ["datasets", "shared"],
+  policy: ["policy", "shared"],
+  sandbox: ["sandbox", "shared"],
+  trace: ["trace", "shared"],
+  judge: ["judge", "shared"],
+  scaling: ["scaling", "policy", "sandbox", "trace", "judge", "shared"],
+  server: ["server", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
+};
+
+describe("the dependency direction", () => {
+  const sources = files(SOURCE);
+
+  it.each(Object.keys(ALLOWED))("%s imports only what it may", (stage) => {
+    const offending: string[] = [];
+    for (const file of sources.filter((source) => path.relative(SOURCE, source).split(path.sep)[0] === stage)) {
+      for (const specifier of importsOf(file)) {
+        if (!specifier.startsWith(".")) continue;
+        const target = path.relative(SOURCE, path.resolve(path.dirname(file), specifier)).split(path.sep)[0] as string;
+        if (!(ALLOWED[stage] ?? []).includes(target)) offending.push(`${path.relative(SOURCE, file)} → ${specifier}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it("keeps LangChain inside the policy stage", () => {
+    const users = sources.filter((file) => importsOf(file).some((specifier) => specifier.startsWith("@langchain/")));
+    expect(users.map((file) => path.relative(SOURCE, file).split(path.sep)[0])).toEqual(["policy"]);
+  });
+});
