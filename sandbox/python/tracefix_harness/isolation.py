@@ -64,6 +64,10 @@ def enter_run_namespace():
     does not allow unprivileged namespaces.
     """
     uid, gid = os.getuid(), os.getgid()
+    # The fork server is not dumpable, and its children inherit that; a
+    # non-dumpable process's /proc/self belongs to root, so it could not
+    # write its own uid_map. The child runs untrusted code anyway.
+    prctl(PR_SET_DUMPABLE, 1)
     unshare(CLONE_NEWUSER | CLONE_NEWPID)
     with open("/proc/self/setgroups", "w") as handle:
         handle.write("deny")
