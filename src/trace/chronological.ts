@@ -154,17 +154,27 @@ function renderBackward(
   return { lines: kept.lines.reverse(), start: index + 1 };
 }
 
-/** One pass over events [0, end): loop iterations and variable movement inside [start, end). */
+/** How far into the folded range variables are looked for, from each end. */
+const VARIABLE_WINDOW = 4_000;
+
+/**
+ * One pass over events [0, end): loop iterations and calls inside [start,
+ * end); then how the variables moved, read from the two ends of the range
+ * (their first values near its start, their last near its end; change
+ * counts, used only to pick which to show, from the start window).
+ */
 export function summarize(context: RenderContext, start: number, end: number): FoldSummary {
   const events = context.events;
   const lastLineAtDepth: number[] = [];
   // Back-edges (a line at or above the previous line in the same frame) per loop.
   const loops = new Map<number, { function: string; line: number; before: number; inside: number; afterGap: boolean }>();
-  const variables = new Map<string, { first: string; last: string; changes: number }>();
   const calls = new Map<string, { calls: number; deepest: number }>();
   const gapIndex = context.gapIndex;
   const unrecorded = gapIndex !== undefined && gapIndex > start && gapIndex < end;
   let steps = 0;
+  // The back-edges of one loop come in a row: remember the last one's entry.
+  let lastKey = -1;
+  let lastLoop: { function: string; line: number; before: number; inside: number; afterGap: boolean } | undefined;
   for (let index = 0; index < end; index++) {
     const event = events[index] as TraceEvent;
     if (index === gapIndex) {
@@ -172,7 +182,25 @@ export function summarize(context: RenderContext, start: number, end: number): F
       lastLineAtDepth.length = 0;
       for (const loop of loops.values()) loop.afterGap = true;
     }
-    if (event.event === "call") {
+    const kind = event.event;
+    if (kind === "line") {
+      const depth = event.depth;
+      const line = event.line;
+      const previous = lastLineAtDepth[depth];
+      lastLineAtDepth[depth] = line;
+      if (index >= start) steps += 1;
+      if (previous === undefined || previous < 0 || line > previous) continue;
+      const key = depth * 1_000_003 + line;
+      let loop = key === lastKey ? lastLoop : loops.get(key);
+      if (loop === undefined) {
+        loop = { function: event.function, line, before: 0, inside: 0, afterGap: false };
+        loops.set(key, loop);
+      }
+      lastKey = key;
+      lastLoop = loop;
+      if (index >= start) loop.inside += 1;
+      else if (!loop.afterGap) loop.before += 1;
+    } else if (kind === "call") {
       lastLineAtDepth[event.depth] = -1;
       if (index >= start) {
         const entry = calls.get(event.function);
@@ -182,36 +210,34 @@ export function summarize(context: RenderContext, start: number, end: number): F
           if (event.depth > entry.deepest) entry.deepest = event.depth;
         }
       }
-      continue;
     }
-    if (event.event !== "line") continue;
-    const previous = lastLineAtDepth[event.depth];
-    lastLineAtDepth[event.depth] = event.line;
-    const inside = index >= start;
-    if (previous !== undefined && previous >= 0 && event.line <= previous) {
-      const key = event.depth * 1_000_003 + event.line;
-      let loop = loops.get(key);
-      if (loop === undefined) {
-        loop = { function: event.function, line: event.line, before: 0, inside: 0, afterGap: false };
-        loops.set(key, loop);
+  }
+  const variables = new Map<string, { first: string; last: string; changes: number }>();
+  const forwardEnd = Math.min(end, start + VARIABLE_WINDOW);
+  for (let index = start; index < forwardEnd; index++) {
+    const event = events[index] as TraceEvent;
+    if (event.event !== "line" || event.changed === undefined || event.changed.length === 0 || event.locals === undefined) continue;
+    for (const name of event.changed) {
+      const value = event.locals[name];
+      if (value === undefined) continue;
+      const entry = variables.get(name);
+      if (entry === undefined) variables.set(name, { first: value, last: value, changes: 1 });
+      else {
+        entry.last = value;
+        entry.changes += 1;
       }
-      if (inside) loop.inside += 1;
-      else if (!loop.afterGap) loop.before += 1;
     }
-    if (!inside) continue;
-    steps += 1;
-    const changed = event.changed;
-    if (changed !== undefined && changed.length > 0 && event.locals !== undefined) {
-      for (const name of changed) {
-        const value = event.locals[name];
-        if (value === undefined) continue;
-        const entry = variables.get(name);
-        if (entry === undefined) variables.set(name, { first: value, last: value, changes: 1 });
-        else {
-          entry.last = value;
-          entry.changes += 1;
-        }
-      }
+  }
+  const wanted = new Set(variables.keys());
+  for (let index = end - 1; index >= Math.max(forwardEnd, end - VARIABLE_WINDOW) && wanted.size > 0; index--) {
+    const event = events[index] as TraceEvent;
+    if (event.event !== "line" || event.changed === undefined || event.locals === undefined) continue;
+    for (const name of event.changed) {
+      if (!wanted.has(name)) continue;
+      const value = event.locals[name];
+      const entry = variables.get(name);
+      if (value !== undefined && entry !== undefined) entry.last = value;
+      wanted.delete(name);
     }
   }
   const loopFolds = [...loops.values()]

@@ -20,7 +20,9 @@ interface Note {
 
 interface LineNotes {
   readonly first: Note[];
-  last: Note | undefined;
+  /** The latest execution, as plain numbers: one is written per event. */
+  lastEvent: number;
+  lastOrdinal: number;
   runs: number;
 }
 
@@ -41,7 +43,8 @@ interface Collected {
 function collect(context: RenderContext): Collected {
   const events = context.events;
   const trace = context.trace;
-  const notes = new Map<number, LineNotes>();
+  // Indexed by line number: a million events, no hashing.
+  const byLine: (LineNotes | undefined)[] = [];
   const inputs: string[] = [];
   const outputs: string[] = [];
   let calls = 0;
@@ -72,15 +75,22 @@ function collect(context: RenderContext): Collected {
     } else if (event.depth <= 1 && outputs.length < 3) {
       outputs.push(shorten(event.value ?? "", context.valueLimit));
     }
-    let entry = notes.get(event.line);
+    let entry = byLine[event.line];
     if (entry === undefined) {
-      entry = { first: [], last: undefined, runs: 0 };
-      notes.set(event.line, entry);
+      entry = { first: [], lastEvent: -1, lastOrdinal: 0, runs: 0 };
+      byLine[event.line] = entry;
     }
     entry.runs += 1;
     if (entry.first.length < 2) entry.first.push({ event: index, ordinal });
-    else entry.last = { event: index, ordinal };
+    else {
+      entry.lastEvent = index;
+      entry.lastOrdinal = ordinal;
+    }
   }
+  const notes = new Map<number, LineNotes>();
+  byLine.forEach((entry, line) => {
+    if (entry !== undefined) notes.set(line, entry);
+  });
   return { notes, inputs, outputs, calls, lastLine };
 }
 
@@ -98,15 +108,16 @@ function noteText(note: Note, context: RenderContext): string {
 
 function annotation(entry: LineNotes, detail: number, context: RenderContext): string {
   const show = (note: Note): string => noteText(note, context);
-  const all = entry.last === undefined ? entry.first : [...entry.first, entry.last];
+  const last = entry.lastEvent < 0 ? undefined : { event: entry.lastEvent, ordinal: entry.lastOrdinal };
+  const all = last === undefined ? entry.first : [...entry.first, last];
   const runs = entry.runs > all.length ? ` [ran ${count(entry.runs)} times]` : "";
   if (detail === 0) {
     if (entry.runs <= 3) return all.map(show).join("; ");
-    return `${entry.first.map(show).join("; ")}; ...; ${entry.last === undefined ? "" : show(entry.last)}${runs}`;
+    return `${entry.first.map(show).join("; ")}; ...; ${last === undefined ? "" : show(last)}${runs}`;
   }
-  const last = all.at(-1) as Note;
-  if (detail === 1 && all.length > 1) return `${show(all[0] as Note)}; ...; ${show(last)}${runs}`;
-  return `${show(last)}${runs}`;
+  const final = all.at(-1) as Note;
+  if (detail === 1 && all.length > 1) return `${show(all[0] as Note)}; ...; ${show(final)}${runs}`;
+  return `${show(final)}${runs}`;
 }
 
 function attempt(context: RenderContext, collected: Collected, detail: number, window: number | undefined): string[] {
