@@ -26,7 +26,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   policy: ["policy", "shared"],
   sandbox: ["sandbox", "shared"],
   trace: ["trace", "shared"],
-  judge: ["judge", "shared"],
+  // The LLM judge asks a model (policy) and shows trace renderings (trace).
+  judge: ["judge", "policy", "trace", "shared"],
   scaling: ["scaling", "policy", "sandbox", "trace", "judge", "shared"],
   server: ["server", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
 };

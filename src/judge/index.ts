@@ -1,2 +1,6 @@
 /** The judge stage: rankings of candidate programs. */
 export { compareEta, etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";
+export { agreementScores, clusterByOutputs, disagreements, outputKey, type Cluster, type OutputVector } from "./agreement.ts";
+export { COMBINED_WEIGHTS, combinedScore, squash, type ComponentScores } from "./combine.ts";
+export { LlmJudge, type JudgedCandidate, type JudgeProblem, type LlmJudgeOutcome, type LlmJudgeSettings, type Verdict } from "./llm.ts";
+export type { CandidateScorer, ScoringCandidate } from "./scorer.ts";

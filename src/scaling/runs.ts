@@ -11,7 +11,7 @@ import type { Logger } from "../shared/logger.ts";
 import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/schema/events.ts";
 import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
 import { EventChannel } from "./channel.ts";
-import { sequential, type ScalingDependencies } from "./sequential.ts";
+import { runStrategy, type ScalingDependencies } from "./strategies.ts";
 import type { RunStore } from "./store.ts";
 
 export interface ActiveRun {
@@ -68,7 +68,7 @@ export class RunManager {
     created: Promise<void>,
   ): Promise<SolveResult> {
     await created;
-    const strategy = sequential({ runId: id, request, signal }, this.deps);
+    const strategy = runStrategy({ runId: id, request, signal }, this.deps);
     let next = 1;
     const publish = async (payload: RunEventPayload): Promise<void> => {
       const event = { ...payload, id: next++, run_id: id, time: new Date().toISOString() } as RunEvent;

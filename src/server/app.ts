@@ -12,7 +12,9 @@ import { silentLogger, type Logger } from "../shared/logger.ts";
 import { ExecuteRequest, toExecutionJob } from "../shared/schema/requests.ts";
 import { presentReport } from "../trace/index.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { registerSelectRoute, type SelectionServices } from "./select.ts";
 import { registerSolveRoutes } from "./solve.ts";
+import { loadPrompts } from "../shared/prompts.ts";
 import { parseRequest } from "./validation.ts";
 
 export interface ServerDependencies {
@@ -25,6 +27,8 @@ export interface ServerDependencies {
   readonly maxBodyBytes?: number;
   /** Interval of the SSE heartbeat comment (15 s). */
   readonly heartbeatMs?: number;
+  /** What /v1/select needs (prompts; a judge model and a reward model where configured). */
+  readonly selection?: SelectionServices;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 << 20;
@@ -62,7 +66,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
     if (error instanceof AbortedError) return context.json(errorBody(error), 499 as 400);
     if (error instanceof TracefixError) {
       logger.error(error.message, { code: error.code, stage: error.stage });
-      const unavailable = error.code === "executor_closed" || error.code === "model_not_configured";
+      const unavailable = ["executor_closed", "model_not_configured", "reward_model_unavailable"].includes(error.code);
       return context.json(errorBody(error), unavailable ? 503 : 500);
     }
     logger.error("unhandled error", { error: String(error), stack: (error as Error).stack });
@@ -93,7 +97,9 @@ export function createApp(dependencies: ServerDependencies): Hono {
     return context.json(presentReport(job, report));
   });
 
-  registerSolveRoutes(app, dependencies.runs, maxBodyBytes, dependencies.heartbeatMs);
+  const selection = dependencies.selection ?? { prompts: loadPrompts() };
+  registerSolveRoutes(app, dependencies.runs, maxBodyBytes, dependencies.heartbeatMs, selection.scorer);
+  registerSelectRoute(app, executor, selection, logger, maxBodyBytes);
 
   return app;
 }

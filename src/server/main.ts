@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   } else {
     logger.info(`language model: ${model.description}`);
   }
-  const app = createApp({ executor, runs, logger, version: packageJson.version });
+  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model } });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);

@@ -7,9 +7,11 @@ import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 
+import type { CandidateScorer } from "../judge/index.ts";
 import type { RunManager } from "../scaling/index.ts";
 import { InvalidRequestError, TracefixError } from "../shared/errors.ts";
 import { SolveRequest } from "../shared/schema/solve.ts";
+import { requireRewardModel } from "./select.ts";
 import { parseRequest } from "./validation.ts";
 
 export const HEARTBEAT_MS = 15_000;
@@ -53,7 +55,13 @@ function lastEventId(context: Context): number {
   return parsed;
 }
 
-export function registerSolveRoutes(app: Hono, runs: RunManager | undefined, maxBodyBytes: number, heartbeatMs = HEARTBEAT_MS): void {
+export function registerSolveRoutes(
+  app: Hono,
+  runs: RunManager | undefined,
+  maxBodyBytes: number,
+  heartbeatMs = HEARTBEAT_MS,
+  scorer?: CandidateScorer,
+): void {
   const requireRuns = (): RunManager => {
     if (runs === undefined) {
       throw new TracefixError(
@@ -80,6 +88,7 @@ export function registerSolveRoutes(app: Hono, runs: RunManager | undefined, max
     }
     const request = parseRequest(SolveRequest, body);
     const manager = requireRuns();
+    if (request.strategy !== "sequential") requireRewardModel(request.judge.method, scorer);
     const run = manager.start(request);
     const cancelIfAsked = (): void => {
       if (request.on_disconnect === "cancel") run.cancel("the client disconnected");

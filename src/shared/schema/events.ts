@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 
-import { CandidateStatus, HiddenResult, RunError, Solution, Usage } from "./solve.ts";
+import { CandidateStatus, HiddenResult, InputsSummary, JudgeSummary, RunError, Solution, Usage } from "./solve.ts";
 import { TestStatus } from "./execution.ts";
 
 const envelope = {
@@ -68,11 +68,17 @@ export const CandidateExecuted = z.object({
   feedback: z.string().optional().describe("the diagnostics the next revision prompt carries"),
 });
 
+export const InputsSynthesized = z.object({
+  ...envelope,
+  type: z.literal("inputs.synthesized"),
+  ...InputsSummary.shape,
+});
+
 export const JudgeCompleted = z.object({
   ...envelope,
   type: z.literal("judge.completed"),
-  method: z.string(),
-  ranking: z.array(z.object({ candidate: z.string(), score: z.number() })),
+  ...JudgeSummary.shape,
+  ranking: z.array(z.object({ candidate: z.string(), score: z.number(), cluster: z.int().nullable(), reasons: z.array(z.string()) })),
 });
 
 export const RoundCompleted = z.object({
@@ -105,6 +111,7 @@ export const RunEvent = z.discriminatedUnion("type", [
   RoundStarted,
   CandidateGenerated,
   CandidateExecuted,
+  InputsSynthesized,
   JudgeCompleted,
   RoundCompleted,
   RunCompleted,

@@ -10,7 +10,8 @@ export const Problem = z.strictObject({
   prompt: z.string().min(1).max(200_000).describe("the task, in words (and signature)"),
   entry_point: z.string().regex(identifier, "must be an identifier").max(200).optional(),
   code: z.string().min(1).max(MAX_CODE_CHARS).optional().describe("a program to repair: round 1 runs it instead of sampling"),
-  tests: z.array(TestSpec).min(1).max(MAX_TESTS_PER_REQUEST).describe("public tests: shown to the model, used to revise"),
+  tests: z.array(TestSpec).max(MAX_TESTS_PER_REQUEST).default([]).describe("public tests: shown to the model, used to revise"),
+  doctests: z.boolean().default(false).describe("also turn the examples written in `prompt` (>>> f(x) and similar) into public tests"),
   hidden_tests: z
     .array(TestSpec)
     .max(MAX_TESTS_PER_REQUEST)
@@ -18,6 +19,23 @@ export const Problem = z.strictObject({
     .describe("never shown to the model, never streamed: only the final answer is run against them"),
 });
 export type Problem = z.infer<typeof Problem>;
+
+export const JudgeSettings = z.strictObject({
+  method: z.enum(["agreement", "llm", "reward", "combined"]).default("agreement"),
+  mode: z.enum(["pairwise", "listwise"]).default("pairwise").describe("how the LLM judge compares"),
+  votes: z.int().min(1).max(9).default(1).describe("repeated judgements, tallied"),
+  max_pairs: z.int().min(1).max(200).default(16).describe("pairwise comparisons at most (each asked in both orders)"),
+  temperature: z.number().min(0).max(2).default(0.2),
+  max_tokens: z.int().min(16).max(16_384).default(1_024),
+});
+export type JudgeSettings = z.infer<typeof JudgeSettings>;
+
+export const InputSettings = z.strictObject({
+  mutations: z.boolean().default(true).describe("inputs made by mutating the public tests' arguments"),
+  llm: z.boolean().default(true).describe("inputs written by the model (when one is configured)"),
+  max: z.int().min(0).max(200).default(24).describe("synthesized inputs at most"),
+});
+export type InputSettings = z.infer<typeof InputSettings>;
 
 export const SolveTrace = z.strictObject({
   format: TraceFormat.default("concise"),
@@ -28,7 +46,10 @@ export const SolveTrace = z.strictObject({
 
 export const SolveRequest = z.strictObject({
   problem: Problem,
-  strategy: z.enum(["sequential"]).default("sequential"),
+  strategy: z
+    .enum(["sequential", "parallel", "hybrid"])
+    .default("sequential")
+    .describe("sequential: revise until one passes; parallel: N programs, then selection; hybrid: revise N chains, then select among them"),
   n: z.int().min(1).max(64).default(8).describe("chains (programs sampled per round)"),
   rounds: z.int().min(1).max(10).default(4),
   temperature: z.number().min(0).max(2).default(0.7),
@@ -38,10 +59,60 @@ export const SolveRequest = z.strictObject({
   trace: SolveTrace.prefault({}),
   limits: Limits.prefault({}),
   deadline_ms: z.int().min(1_000).max(3_600_000).default(600_000),
+  judge: JudgeSettings.prefault({}).describe("parallel and hybrid: how the answer is selected"),
+  inputs: InputSettings.prefault({}).describe("parallel and hybrid: the synthesized inputs candidates are compared on"),
   stream: z.boolean().default(false).describe("Server-Sent Events instead of one JSON response"),
   on_disconnect: z.enum(["cancel", "continue"]).default("cancel"),
+}).superRefine((request, context) => {
+  if (request.problem.tests.length === 0 && !request.problem.doctests) {
+    context.addIssue({ code: "custom", path: ["problem", "tests"], message: "give public tests (or set problem.doctests to take them from the prompt)" });
+  }
 });
 export type SolveRequest = z.infer<typeof SolveRequest>;
+
+export const SelectRequest = z.strictObject({
+  problem: Problem,
+  candidates: z.array(z.string().max(MAX_CODE_CHARS)).min(1).max(64).describe("programs to rank"),
+  judge: JudgeSettings.prefault({}),
+  inputs: InputSettings.prefault({}),
+  trace: SolveTrace.prefault({}),
+  limits: Limits.prefault({}),
+  model: z.string().min(1).max(200).optional(),
+});
+export type SelectRequest = z.infer<typeof SelectRequest>;
+
+export const RankedCandidate = z.object({
+  index: z.int().describe("into the request's candidates"),
+  score: z.number(),
+  cluster: z.int().nullable().describe("execution-agreement cluster, 0 = the best; null: no program"),
+  public: z.object({ passed: z.int(), total: z.int() }),
+  scores: z.object({ public: z.number(), agreement: z.number(), llm: z.number().optional(), reward: z.number().optional() }),
+  reasons: z.array(z.string()),
+});
+export type RankedCandidate = z.infer<typeof RankedCandidate>;
+
+export const JudgeSummary = z.object({
+  method: z.string(),
+  asked: z.int().describe("LLM judge questions asked"),
+  abstentions: z.int(),
+  failures: z.int(),
+  fallback: z.string().nullable().describe("why another method decided, when the requested one could not"),
+});
+
+export const InputsSummary = z.object({
+  total: z.int(),
+  from_model: z.int(),
+  from_mutations: z.int(),
+  dropped: z.int().describe("model-written inputs that were not valid argument lists"),
+});
+
+export const SelectResult = z.object({
+  ranking: z.array(RankedCandidate).describe("best first"),
+  inputs: InputsSummary,
+  judge: JudgeSummary,
+  usage: z.object({ llm_calls: z.int(), prompt_tokens: z.int(), completion_tokens: z.int(), executions: z.int(), wall_ms: z.number() }),
+});
+export type SelectResult = z.infer<typeof SelectResult>;
 
 export const Usage = z.object({
   llm_calls: z.int(),

@@ -1,11 +1,19 @@
 /**
- * Sequential scaling (DESIGN.md, "Scaling strategies"): N chains. Round 1
+ * The scaling strategies (DESIGN.md, "Scaling strategies").
+ *
+ * Sequential: N chains. Round 1
  * samples N programs (or runs the problem's own program: repair); every
  * chain whose program fails gets its diagnostics — the failing tests and the
  * trace rendering — appended, and is revised in the next round. The run stops
  * at the first program that passes every public test, or after R rounds,
  * with at most N×R programs. Unsolved, the best program by the ETA order is
  * the answer. Only the answer ever meets the hidden tests.
+ *
+ * Hybrid: the same revision loop, except that each chain stops when its
+ * program passes and the others go on; then a selection (selection.ts) among
+ * every chain's final program. Parallel: one round of N programs, then the
+ * selection, which runs each program once on the public tests and the
+ * synthesized inputs.
  *
  * An async generator: it yields events as they happen (generations and
  * executions run concurrently) and returns the result.
@@ -22,14 +30,18 @@ import type { ExecutionJob, ExecutionReport, TestSpec } from "../shared/schema/e
 import type { CandidateStatus, RoundSummary, SolveRequest, SolveResult, Solution, Usage } from "../shared/schema/solve.ts";
 import { diagnostics } from "../trace/index.ts";
 import { EventChannel } from "./channel.ts";
-import { entryPointInstruction, testsText } from "./problem-text.ts";
-import type { Prompts } from "./prompts.ts";
+import { entryPointInstruction, publicTests, testsText } from "./problem-text.ts";
+import { Selection, type SelectionCandidate } from "./selection.ts";
+import type { CandidateScorer } from "../judge/index.ts";
+import type { Prompts } from "../shared/prompts.ts";
 
 export interface ScalingDependencies {
   readonly model: LanguageModel;
   readonly executor: Executor;
   readonly prompts: Prompts;
   readonly logger: Logger;
+  /** The reward model, when one is loaded (judge.method "reward" / "combined"). */
+  readonly scorer?: CandidateScorer | undefined;
 }
 
 export interface RunInput {
@@ -48,6 +60,9 @@ interface Attempt {
 interface Chain {
   readonly index: number;
   readonly attempts: Attempt[];
+  /** Hybrid: the chain's program passed every public test, it stops revising. */
+  passing: Candidate | undefined;
+  latest: Candidate | undefined;
 }
 
 interface Candidate {
@@ -68,7 +83,7 @@ function candidateStatus(candidate: Candidate): CandidateStatus {
   return candidate.report.status === "passed" ? "passed" : "failed";
 }
 
-class SequentialRun {
+class ScalingRun {
   private readonly request: SolveRequest;
   private readonly deps: ScalingDependencies;
   private readonly signal: AbortSignal;
@@ -81,6 +96,8 @@ class SequentialRun {
   private readonly executions = new Map<string, Promise<ExecutionReport>>();
   private usage: TokenUsage = NO_USAGE;
   private executionCount = 0;
+  /** Public tests: the given ones and, with `doctests`, the prompt's examples. */
+  private readonly tests: TestSpec[];
 
   constructor(input: RunInput, deps: ScalingDependencies) {
     this.request = input.request;
@@ -89,7 +106,8 @@ class SequentialRun {
     this.signal = AbortSignal.any([input.signal, this.deadline]);
     // Every model request and sandbox job of the run listens to its signal.
     setMaxListeners(0, this.signal);
-    this.chains = Array.from({ length: input.request.n }, (_, index) => ({ index, attempts: [] }));
+    this.chains = Array.from({ length: input.request.n }, (_, index) => ({ index, attempts: [], passing: undefined, latest: undefined }));
+    this.tests = publicTests(input.request.problem);
   }
 
   usageSoFar(): Usage {
@@ -121,7 +139,7 @@ class SequentialRun {
       language: problem.language,
       problem: problem.prompt.trim(),
       entry_point_instruction: entryPointInstruction(problem),
-      tests: testsText(problem),
+      tests: testsText(this.tests, problem.entry_point),
     };
   }
 
@@ -173,7 +191,7 @@ class SequentialRun {
     let pending = this.executions.get(code);
     if (pending === undefined) {
       this.executionCount += 1;
-      pending = this.deps.executor.execute(this.job(code, this.request.problem.tests, true), { signal });
+      pending = this.deps.executor.execute(this.job(code, this.tests, true), { signal });
       this.executions.set(code, pending);
       // A cancelled execution must not be reused by a later round.
       pending.catch(() => this.executions.delete(code));
@@ -189,7 +207,7 @@ class SequentialRun {
       candidate.feedback =
         candidate.report.status === "passed"
           ? "All tests passed."
-          : diagnostics(candidate.code, this.request.problem.tests, candidate.report, {
+          : diagnostics(candidate.code, this.tests, candidate.report, {
               format: this.request.trace.format,
               budget: this.request.trace.budget,
               entryPoint: this.request.problem.entry_point,
@@ -203,7 +221,7 @@ class SequentialRun {
       candidate: candidate.id,
       status: candidateStatus(candidate),
       passed: report?.passed ?? 0,
-      total: report?.total ?? this.request.problem.tests.length,
+      total: report?.total ?? this.tests.length,
       tests: (report?.tests ?? []).map((test) => ({ index: test.index, status: test.status })),
       feedback: candidate.feedback,
     });
@@ -261,11 +279,22 @@ class SequentialRun {
     setMaxListeners(0, signal);
     let solved: Candidate | undefined;
     const roundCandidates: Candidate[] = [];
-    const consider = async (candidate: Candidate): Promise<void> => {
+    const strategy = request.strategy;
+    const consider = async (candidate: Candidate, chain: Chain | undefined): Promise<void> => {
       roundCandidates.push(candidate);
       this.candidates.push(candidate);
+      if (chain !== undefined) chain.latest = candidate;
+      // Parallel: the selection runs every candidate once, on more inputs.
+      if (strategy === "parallel") return;
       try {
-        if ((await this.evaluate(candidate, channel, signal)) && solved === undefined) {
+        const passes = await this.evaluate(candidate, channel, signal);
+        if (!passes) return;
+        if (strategy === "hybrid") {
+          // This chain is done; the others go on revising.
+          for (const owner of chain === undefined ? this.chains : [chain]) owner.passing ??= candidate;
+          return;
+        }
+        if (solved === undefined) {
           solved = candidate;
           controller.abort(); // the first passing program ends the round: the rest is no longer needed
         }
@@ -286,14 +315,15 @@ class SequentialRun {
         feedback: "",
       };
       channel.push({ type: "candidate.generated", round, chain: null, candidate: candidate.id, code: candidate.code, reasoning: "", no_code: false });
-      await consider(candidate);
+      await consider(candidate, undefined);
+      for (const chain of this.chains) chain.latest = candidate;
       for (const chain of this.chains) chain.attempts.push({ round, code: candidate.code, feedback: candidate.feedback });
       this.summarize(round, roundCandidates, solved);
       return solved;
     }
 
     const groups = new Map<string, Chain[]>();
-    for (const chain of this.chains) {
+    for (const chain of this.active()) {
       const prompt = round === 1 ? this.deps.prompts.generate.render(this.problemValues()) : this.revisePrompt(chain);
       const group = groups.get(prompt);
       if (group === undefined) groups.set(prompt, [chain]);
@@ -327,7 +357,7 @@ class SequentialRun {
               const made = await this.candidateFrom(completion?.text ?? "", completion?.reasoning, completion?.finishReason, round, chain.index, signal);
               attempts.set(chain, made.candidate);
               channel.push(made.event);
-              evaluations.push(consider(made.candidate));
+              evaluations.push(consider(made.candidate, chain));
             } catch (error) {
               if (controller.signal.aborted && !this.signal.aborted) return; // solved meanwhile
               throw error;
@@ -342,7 +372,7 @@ class SequentialRun {
       // No chain got a program this round: the endpoint is failing.
       throw failures[0];
     }
-    for (const chain of this.chains) {
+    for (const chain of this.active()) {
       const candidate = attempts.get(chain);
       chain.attempts.push(
         candidate === undefined
@@ -354,6 +384,11 @@ class SequentialRun {
     return solved;
   }
 
+  /** Chains still revising: all of them, except (hybrid) those whose program passes. */
+  private active(): Chain[] {
+    return this.chains.filter((chain) => chain.passing === undefined);
+  }
+
   private summarize(round: number, candidates: readonly Candidate[], solved: Candidate | undefined): void {
     this.rounds.push({
       round,
@@ -363,7 +398,7 @@ class SequentialRun {
         chain: candidate.chain,
         status: candidateStatus(candidate),
         passed: candidate.report?.passed ?? 0,
-        total: candidate.report?.total ?? this.request.problem.tests.length,
+        total: candidate.report?.total ?? this.tests.length,
       })),
     });
   }
@@ -397,13 +432,17 @@ class SequentialRun {
     };
     let solved: Candidate | undefined;
     let stopped: SolveResult["stopped"] = "rounds";
+    let answer: { candidate: Candidate; passed: number; total: number } | undefined;
+    const strategy = request.strategy;
     try {
-      for (let round = 1; round <= request.rounds && solved === undefined; round++) {
+      const rounds = strategy === "parallel" ? 1 : request.rounds;
+      for (let round = 1; round <= rounds && solved === undefined; round++) {
+        if (this.active().length === 0) break; // hybrid: every chain passes
         yield {
           type: "round.started",
           round,
           mode: round === 1 ? (problem.code === undefined ? "generate" : "given") : "revise",
-          chains: this.chains.map((chain) => chain.index),
+          chains: this.active().map((chain) => chain.index),
         };
         const channel = new EventChannel<RunEventPayload>();
         const work = this.round(round, channel);
@@ -413,19 +452,28 @@ class SequentialRun {
         yield {
           type: "round.completed",
           round,
-          solved: solved !== undefined,
+          solved: solved !== undefined || (strategy === "hybrid" && this.active().length === 0),
           best: best === undefined ? null : { candidate: best.id, passed: best.standing.passed, total: best.standing.total },
         };
       }
-      if (solved !== undefined) stopped = "solved";
+      if (solved !== undefined) {
+        stopped = "solved";
+        answer = { candidate: solved, passed: solved.standing.passed, total: solved.standing.total };
+      } else if (strategy !== "sequential") {
+        answer = yield* this.select();
+        if (answer !== undefined && answer.passed === answer.total) stopped = "solved";
+      }
     } catch (error) {
       if (!(this.deadlinePassed && (error instanceof AbortedError || this.signal.aborted))) {
         return yield* this.fail(runId, error);
       }
       stopped = "deadline";
     }
-    const answer = solved ?? this.best();
     if (answer === undefined) {
+      const best = this.best();
+      if (best !== undefined) answer = { candidate: best, passed: best.standing.passed, total: best.standing.total };
+    }
+    if (answer === undefined || answer.candidate.code === null) {
       return yield* this.fail(
         runId,
         stopped === "deadline"
@@ -433,19 +481,53 @@ class SequentialRun {
           : new TracefixError("no_program", "scaling", "the model produced no program in any round"),
       );
     }
-    const hidden = stopped === "deadline" ? null : await this.hidden(answer);
+    const hidden = stopped === "deadline" ? null : await this.hidden(answer.candidate);
+    const chosen = answer.candidate;
     const solution: Solution = {
-      candidate: answer.id,
-      round: answer.round,
-      chain: answer.chain,
-      code: answer.code ?? "",
-      passed: answer.standing.passed,
-      total: answer.standing.total,
+      candidate: chosen.id,
+      round: chosen.round,
+      chain: chosen.chain,
+      code: chosen.code ?? "",
+      passed: answer.passed,
+      total: answer.total,
     };
-    const status = solved === undefined ? "unsolved" : "solved";
+    const status = stopped === "solved" ? "solved" : "unsolved";
     const usage = this.usageSoFar();
     yield { type: "run.completed", status, stopped: stopped === "solved" ? "solved" : stopped, solution, hidden, usage };
     return { run_id: runId, status, stopped, solution, hidden, rounds: this.rounds, usage };
+  }
+
+  /**
+   * Parallel and hybrid: the selection among the final programs — every
+   * candidate (parallel), or each chain's passing or last program (hybrid).
+   */
+  private async *select(): AsyncGenerator<RunEventPayload, { candidate: Candidate; passed: number; total: number } | undefined> {
+    const request = this.request;
+    const finals: Candidate[] = [];
+    const pool = request.strategy === "parallel" ? this.candidates : this.chains.map((chain) => chain.passing ?? chain.latest);
+    for (const candidate of pool) {
+      if (candidate !== undefined && !finals.includes(candidate)) finals.push(candidate);
+    }
+    if (finals.length === 0) return undefined;
+    const selection = new Selection(
+      { language: request.problem.language, prompt: request.problem.prompt, entryPoint: request.problem.entry_point, tests: this.tests },
+      { judge: request.judge, inputs: request.inputs, trace: request.trace, limits: request.limits, model: request.model },
+      { executor: this.deps.executor, model: this.deps.model, prompts: this.deps.prompts, scorer: this.deps.scorer, logger: this.deps.logger },
+      this.signal,
+    );
+    const candidates: SelectionCandidate[] = finals.map((candidate) => ({ id: candidate.id, code: candidate.code, round: candidate.round, chain: candidate.chain }));
+    const outcome = yield* selection.run(candidates);
+    this.usage = addUsage(this.usage, outcome.usage);
+    this.executionCount += outcome.executions;
+    const winner = outcome.ranking[0];
+    if (winner === undefined) return undefined;
+    const candidate = finals[winner.index] as Candidate;
+    const report = outcome.reports.get(winner.index);
+    if (report !== undefined && candidate.report === undefined) {
+      candidate.report = report;
+      candidate.standing = etaStanding(report);
+    }
+    return { candidate, passed: winner.public.passed, total: winner.public.total };
   }
 
   /** The answer against the hidden tests, untraced; nothing of them is shown. */
@@ -487,6 +569,7 @@ class SequentialRun {
   }
 }
 
-export function sequential(input: RunInput, deps: ScalingDependencies): AsyncGenerator<RunEventPayload, SolveResult> {
-  return new SequentialRun(input, deps).run(input.runId);
+/** Runs the request's strategy (sequential, parallel or hybrid), yielding its events, returning its result. */
+export function runStrategy(input: RunInput, deps: ScalingDependencies): AsyncGenerator<RunEventPayload, SolveResult> {
+  return new ScalingRun(input, deps).run(input.runId);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { TracefixError } from "../shared/errors.ts";
+import { TracefixError } from "./errors.ts";
 
 export const PROMPTS_DIRECTORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prompts");
 
@@ -21,6 +21,18 @@ const TEMPLATES = {
     required: ["problem", "history"],
   },
   reviseRound: { file: "revise-round.md", variables: ["label", "language", "code", "feedback"], required: ["code", "feedback"] },
+  synthesizeInputs: {
+    file: "synthesize-inputs.md",
+    variables: ["language", "problem", "entry_point_instruction", "tests", "count", "format"],
+    required: ["problem", "count"],
+  },
+  judgePairwise: {
+    file: "judge-pairwise.md",
+    variables: ["language", "problem", "tests", "first", "second"],
+    required: ["problem", "first", "second"],
+  },
+  judgeListwise: { file: "judge-listwise.md", variables: ["language", "problem", "tests", "candidates", "count"], required: ["problem", "candidates"] },
+  judgeCandidate: { file: "judge-candidate.md", variables: ["label", "language", "code", "outputs", "trace"], required: ["code"] },
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;
@@ -40,11 +52,11 @@ export class PromptTemplate {
     const allowed = new Set<string>(spec.variables);
     const unknown = [...used].filter((variable) => !allowed.has(variable));
     if (unknown.length > 0) {
-      throw new TracefixError("prompt_invalid", "scaling", `prompts/${spec.file} uses unknown variables: ${unknown.join(", ")} (allowed: ${spec.variables.join(", ")})`);
+      throw new TracefixError("prompt_invalid", "server", `prompts/${spec.file} uses unknown variables: ${unknown.join(", ")} (allowed: ${spec.variables.join(", ")})`);
     }
     const missing = spec.required.filter((variable) => !used.has(variable));
     if (missing.length > 0) {
-      throw new TracefixError("prompt_invalid", "scaling", `prompts/${spec.file} must use: ${missing.join(", ")}`);
+      throw new TracefixError("prompt_invalid", "server", `prompts/${spec.file} must use: ${missing.join(", ")}`);
     }
     this.variables = used;
   }
@@ -52,7 +64,7 @@ export class PromptTemplate {
   render(values: Readonly<Record<string, string>>): string {
     return this.text.replace(PLACEHOLDER, (_match, variable: string) => {
       const value = values[variable];
-      if (value === undefined) throw new TracefixError("prompt_value_missing", "scaling", `prompts/${TEMPLATES[this.name].file} needs ${variable}`);
+      if (value === undefined) throw new TracefixError("prompt_value_missing", "server", `prompts/${TEMPLATES[this.name].file} needs ${variable}`);
       return value;
     });
   }

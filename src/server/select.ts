@@ -1,0 +1,51 @@
+/** POST /v1/select: rank programs the client already has (parallel selection only). */
+import type { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+
+import type { CandidateScorer } from "../judge/index.ts";
+import type { LanguageModel } from "../policy/index.ts";
+import type { Executor } from "../sandbox/index.ts";
+import { selectPrograms } from "../scaling/index.ts";
+import { InvalidRequestError, TracefixError } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { Prompts } from "../shared/prompts.ts";
+import { SelectRequest } from "../shared/schema/solve.ts";
+import { parseRequest } from "./validation.ts";
+
+export interface SelectionServices {
+  readonly prompts: Prompts;
+  /** The judge (and input-writing) model; without one, selection is model-free. */
+  readonly model?: LanguageModel | undefined;
+  readonly scorer?: CandidateScorer | undefined;
+}
+
+/** A request for the reward model where none is loaded is refused up front, not silently ranked otherwise. */
+export function requireRewardModel(method: string, scorer: CandidateScorer | undefined): void {
+  if (method === "reward" && scorer === undefined) {
+    throw new TracefixError("reward_model_unavailable", "judge", 'judge.method is "reward" but no reward model is loaded (see GET /healthz)');
+  }
+}
+
+export function registerSelectRoute(app: Hono, executor: Executor, services: SelectionServices, logger: Logger, maxBodyBytes: number): void {
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (context) =>
+      context.json({ error: new InvalidRequestError("body", `body: larger than the ${maxBodyBytes}-byte limit`).toJSON() }, 400),
+  });
+  app.post("/v1/select", limitBody, async (context) => {
+    let body: unknown;
+    try {
+      body = await context.req.json();
+    } catch {
+      throw new InvalidRequestError("body", "body: not valid JSON");
+    }
+    const request = parseRequest(SelectRequest, body);
+    requireRewardModel(request.judge.method, services.scorer);
+    const result = await selectPrograms(
+      request,
+      { executor, model: services.model, prompts: services.prompts, scorer: services.scorer, logger },
+      context.req.raw.signal,
+    );
+    return context.json(result);
+  });
+}
