@@ -76,13 +76,18 @@ export interface SelectionDependencies {
 export interface SelectionOutcome {
   readonly ranking: RankedCandidate[];
   readonly reports: ReadonlyMap<number, ExecutionReport>;
-  readonly inputs: { total: number; from_model: number; from_mutations: number; dropped: number };
+  readonly inputs: { total: number; from_model: number; from_mutations: number; dropped: number; rejected: number };
   readonly judge: { method: string; asked: number; abstentions: number; failures: number; fallback: string | null };
   readonly usage: TokenUsage;
   readonly executions: number;
 }
 
 const OUTPUT_LINES = 6;
+
+/** A program that ran: the sandbox worked and it compiled (a program that does not compile cannot be right). */
+function runnable(report: ExecutionReport): boolean {
+  return report.status !== "error" && !(report.tests.length > 0 && report.tests.every((test) => test.status === "syntax_error"));
+}
 
 function isCallProblem(problem: SelectionProblem): boolean {
   return problem.entryPoint !== undefined && !problem.tests.some((test) => test.kind === "stdio");
@@ -245,16 +250,38 @@ export class Selection {
       };
     }
 
-    // Clusters of identical behaviour.
+    // An input most candidates raise on is most likely outside the problem's
+    // domain (an empty list for "a non-empty list"): there, even correct
+    // programs differ only in the exception they raise. Such inputs are left
+    // out of the comparison.
+    const usable = [...reports.values()].filter(runnable);
+    const kept: number[] = [];
+    let rejected = 0;
+    for (let input = 0; input < tests.length; input++) {
+      if (input < publicCount) {
+        kept.push(input);
+        continue;
+      }
+      const raised = usable.filter((report) => {
+        const status = report.tests[input]?.status;
+        return status !== undefined && status !== "passed" && status !== "wrong_answer";
+      }).length;
+      if (usable.length > 1 && raised * 2 > usable.length) rejected += 1;
+      else kept.push(input);
+    }
+    // Clusters of identical behaviour (among programs that run at all).
     const vectors: OutputVector[] = [];
     for (const [index, report] of reports) {
-      if (report.status === "error") continue;
+      if (!runnable(report)) continue;
       const publicTests = report.tests.slice(0, publicCount);
       vectors.push({
         candidate: index,
         publicPassed: publicTests.filter((test) => test.status === "passed").length,
         publicTotal: publicCount,
-        outputs: report.tests.map(outputKey),
+        outputs: kept.map((input) => {
+          const test = report.tests[input];
+          return test === undefined ? "missing" : outputKey(test);
+        }),
       });
     }
     const clusters = clusterByOutputs(vectors);
@@ -273,7 +300,7 @@ export class Selection {
       if (this.deps.model === undefined) {
         fallback = "no judge model is configured: execution agreement decided";
       } else if (clusters.length > 1) {
-        const outcome = await this.judgeClusters(clusters, vectors, tests, reports);
+        const outcome = await this.judgeClusters(clusters, vectors, kept.map((input) => tests[input] as TestSpec), reports);
         asked = outcome.asked;
         abstentions = outcome.abstentions;
         failures = outcome.failures;
@@ -324,7 +351,13 @@ export class Selection {
     return {
       ranking,
       reports,
-      inputs: { total: synthesized.tests.length, from_model: synthesized.fromModel, from_mutations: synthesized.fromMutations, dropped: synthesized.dropped },
+      inputs: {
+        total: synthesized.tests.length,
+        from_model: synthesized.fromModel,
+        from_mutations: synthesized.fromMutations,
+        dropped: synthesized.dropped,
+        rejected,
+      },
       judge: { method, asked, abstentions, failures, fallback },
       usage: this.usage,
       executions: this.executions,
@@ -420,7 +453,10 @@ export class Selection {
       const reasons: string[] = [];
       if (candidate.code === null) reasons.push("no program in the reply");
       else if (report === undefined || report.status === "error") reasons.push(`could not be run: ${report?.error?.message ?? "sandbox error"}`);
-      else {
+      else if (!runnable(report)) {
+        const error = report.tests[0]?.error;
+        reasons.push(`does not compile: ${error?.type ?? "SyntaxError"}: ${error?.message ?? ""}${error?.line == null ? "" : ` (line ${error.line})`}`);
+      } else {
         reasons.push(`passes ${passed}/${publicCount} public tests`);
         if (cluster !== undefined) {
           const others = cluster.members.length - 1;
@@ -433,7 +469,7 @@ export class Selection {
         if (scores.llm !== undefined) reasons.push(`LLM judge: ${(scores.llm * 100).toFixed(0)}% of its comparisons won`);
         if (scores.reward !== undefined) reasons.push(`reward model: ${scores.reward.toFixed(3)}`);
       }
-      const usable = candidate.code !== null && report !== undefined && report.status !== "error";
+      const usable = candidate.code !== null && report !== undefined && runnable(report);
       const clusterRank = cluster?.id ?? Number.MAX_SAFE_INTEGER;
       let score: number;
       let order: number[];

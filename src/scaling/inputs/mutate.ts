@@ -72,6 +72,12 @@ export function mutations(value: PyValue, depth = 0): PyValue[] {
       const make = (next: readonly PyValue[]): PyValue => ({ type: value.type, items: next });
       const result: PyValue[] = [make([])];
       if (items.length > 0) result.push(make([items[0] as PyValue]));
+      const numbers = items.length > 0 && items.every((item) => item.type === "int" || item.type === "float");
+      if (numbers) {
+        // The whole list negative, and large: element-wise versions of the number mutations.
+        result.push(make(items.map((item) => (item.type === "int" ? int(-item.value) : { type: "float", value: -(item as { value: number }).value }))));
+        result.push(make(items.map((item) => (item.type === "int" ? int(item.value * 1000n + 7n) : { type: "float", value: (item as { value: number }).value * 1000 }))));
+      }
       if (value.type !== "set") {
         result.push(make([...items, ...items]), make([...items].reverse()));
         if (sortable(items)) result.push(make([...items].sort(compare)), make([...items].sort(compare).reverse()));

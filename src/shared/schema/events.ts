@@ -71,7 +71,8 @@ export const CandidateExecuted = z.object({
 export const InputsSynthesized = z.object({
   ...envelope,
   type: z.literal("inputs.synthesized"),
-  ...InputsSummary.shape,
+  // Before anything ran: how many inputs were rejected is known only later (in the result).
+  ...InputsSummary.omit({ rejected: true }).shape,
 });
 
 export const JudgeCompleted = z.object({

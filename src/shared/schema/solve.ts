@@ -104,6 +104,7 @@ export const InputsSummary = z.object({
   from_model: z.int(),
   from_mutations: z.int(),
   dropped: z.int().describe("model-written inputs that were not valid argument lists"),
+  rejected: z.int().describe("inputs most candidates raised on (likely outside the problem's domain), left out of the comparison"),
 });
 
 export const SelectResult = z.object({
