@@ -1,0 +1,202 @@
+/**
+ * npm run bench:select [-- --samples FILE.jsonl] [--data DIR] [--seed N]
+ *
+ * How often selection picks a correct program, against a random pick and a
+ * public-test filter (a random pick among the candidates passing every
+ * public test), per problem, averaged.
+ *
+ * Candidate sets:
+ *  - with --samples: real model samples, one JSON object per line
+ *    {"problem_id": "HumanEval/0" | "quixbugs/gcd", "code": "...", "correct"?: bool};
+ *  - by default, sets made here from HumanEval and QuixBugs: correct programs
+ *    (the reference, two rewrites of it, mutants that still pass every test)
+ *    and wrong ones (mutants that fail a test, preferring those that pass the
+ *    public tests). Mutants come from models/trainer/mutate_programs.py.
+ * A candidate is correct when it passes every test of the problem (public and
+ * hidden); that is decided by running it, never assumed.
+ *
+ * Public tests: HumanEval — the examples in the prompt (problems without any
+ * are skipped); QuixBugs — the first two I/O tests.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { dataDirectory, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import { PythonPool } from "../src/sandbox/index.ts";
+import { loadPrompts, publicTests, Selection } from "../src/scaling/index.ts";
+import { silentLogger } from "../src/shared/logger.ts";
+import type { TestSpec } from "../src/shared/schema/execution.ts";
+import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
+import { JudgeSettings, InputSettings, SolveTrace } from "../src/shared/schema/solve.ts";
+import type { CandidateScorer } from "../src/judge/index.ts";
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+const samplesFile = option("samples");
+const data = option("data") ?? dataDirectory();
+let seed = Number(option("seed") ?? 11);
+const method = "agreement";
+
+function random(): number {
+  // mulberry32: a small seeded generator, so that the sets are the same every run.
+  seed = (seed + 0x6d2b79f5) | 0;
+  let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+  return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(random() * (index + 1));
+    [items[index], items[other]] = [items[other] as T, items[index] as T];
+  }
+  return items;
+}
+
+interface Problem {
+  readonly record: DatasetRecord;
+  readonly publicTests: TestSpec[];
+  readonly allTests: TestSpec[];
+}
+
+function problemOf(record: DatasetRecord): Problem | undefined {
+  const all = testsOf(record);
+  if (record.source === "HumanEval") {
+    const examples = publicTests({ language: "python", prompt: record.prompt, entry_point: record.entry_point, tests: [], hidden_tests: [], doctests: true });
+    if (examples.length === 0) return undefined;
+    return { record, publicTests: examples, allTests: [...examples, ...all] };
+  }
+  if (all.length < 3 || all[0]?.kind !== "call") return undefined;
+  // The public tests come first in allTests (label() relies on it).
+  return { record, publicTests: all.slice(0, 2), allTests: all };
+}
+
+/** Rewrites that keep the behaviour: a comment, a renamed helper. */
+function rewrites(code: string, entryPoint: string): string[] {
+  const commented = `# a straightforward solution\n${code.replace(/\n(def |\s+return )/, "\n\n$1")}`;
+  const wrapped = `${code.replaceAll(new RegExp(`\\b${entryPoint}\\b`, "g"), `_${entryPoint}_impl`)}\n\ndef ${entryPoint}(*args, **kwargs):\n    return _${entryPoint}_impl(*args, **kwargs)\n`;
+  return [commented, wrapped];
+}
+
+const pool = await PythonPool.start({ logger: silentLogger });
+const prompts = loadPrompts();
+const records = [...(await loadDataset(datasetPath("humaneval", data))), ...(await loadDataset(datasetPath("quixbugs", data)))];
+const problems = new Map(records.map((record) => [record.id, problemOf(record)]));
+
+// Programs that loop forever are common among mutants: short deadlines keep the benchmark short.
+const TIMEOUT_MS = 500;
+
+/** Runs every test once: correct = all pass; the public tests are the first ones. */
+async function label(problem: Problem, code: string): Promise<{ correct: boolean; passesPublic: boolean }> {
+  const report = await pool.execute(
+    toExecutionJob(ExecuteRequest.parse({ code, entry_point: problem.record.entry_point, tests: problem.allTests, trace: { mode: "none" }, limits: { timeout_ms: TIMEOUT_MS } })),
+  );
+  const publicCount = problem.publicTests.length;
+  return {
+    correct: report.status === "passed",
+    passesPublic: report.tests.length > 0 && report.tests.slice(0, publicCount).every((test) => test.status === "passed"),
+  };
+}
+
+interface Sample {
+  readonly code: string;
+  readonly correct: boolean;
+  readonly passesPublic: boolean;
+}
+
+const sets = new Map<string, Sample[]>();
+if (samplesFile !== undefined) {
+  const rows = readFileSync(samplesFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { problem_id: string; code: string; correct?: boolean });
+  await Promise.all(
+    rows.map(async (row) => {
+      const problem = problems.get(row.problem_id);
+      if (problem === undefined) return;
+      const labels = await label(problem, row.code);
+      const list = sets.get(row.problem_id) ?? [];
+      list.push({ code: row.code, correct: row.correct ?? labels.correct, passesPublic: labels.passesPublic });
+      sets.set(row.problem_id, list);
+    }),
+  );
+} else {
+  const mutantsOf = new Map<string, string[]>();
+  for (const name of ["humaneval", "quixbugs"] as const) {
+    const { stdout } = await promisify(execFile)("python3", [path.join(import.meta.dirname, "../models/trainer/mutate_programs.py"), datasetPath(name, data), "--per-program", "14", "--seed", String(seed)], {
+      maxBuffer: 64 << 20,
+    });
+    for (const line of stdout.split("\n").filter(Boolean)) {
+      const mutant = JSON.parse(line) as { problem_id: string; code: string };
+      mutantsOf.set(mutant.problem_id, [...(mutantsOf.get(mutant.problem_id) ?? []), mutant.code]);
+    }
+  }
+  await Promise.all(
+    [...problems.entries()].map(async ([id, problem]) => {
+      if (problem === undefined) return;
+      const record = problem.record;
+      const labelled = await Promise.all(
+        (mutantsOf.get(id) ?? []).map(async (code) => ({ code, ...(await label(problem, code)) })),
+      );
+      const wrong = labelled.filter((sample) => !sample.correct);
+      // Wrong programs that pass the public tests are the hard ones; real samples are full of them.
+      const plausible = shuffle(wrong.filter((sample) => sample.passesPublic));
+      const other = shuffle(wrong.filter((sample) => !sample.passesPublic));
+      const rightCount = 1 + Math.floor(random() * 3); // 1–3 correct programs
+      const wrongCount = 3 + Math.floor(random() * 4); // 3–6 wrong ones
+      const right: Sample[] = shuffle([
+        { code: record.reference_code, correct: true, passesPublic: true },
+        ...rewrites(record.reference_code, record.entry_point).map((code) => ({ code, correct: true, passesPublic: true })),
+        ...labelled.filter((sample) => sample.correct),
+      ]).slice(0, rightCount);
+      const chosenWrong = [...plausible.slice(0, Math.ceil(wrongCount / 2)), ...other].slice(0, wrongCount);
+      if (chosenWrong.length === 0) return;
+      sets.set(id, shuffle([...right, ...chosenWrong]));
+    }),
+  );
+}
+
+const scorer: CandidateScorer | undefined = undefined;
+
+let randomSum = 0;
+let filterSum = 0;
+let pickSum = 0;
+let candidates = 0;
+const started = performance.now();
+await Promise.all(
+  [...sets.entries()].map(async ([id, samples]) => {
+    const problem = problems.get(id) as Problem;
+    candidates += samples.length;
+    const correct = samples.filter((sample) => sample.correct).length;
+    randomSum += correct / samples.length;
+    const passing = samples.filter((sample) => sample.passesPublic);
+    filterSum += passing.length === 0 ? correct / samples.length : passing.filter((sample) => sample.correct).length / passing.length;
+    const selection = new Selection(
+      { language: "python", prompt: problem.record.prompt, entryPoint: problem.record.entry_point, tests: problem.publicTests },
+      {
+        judge: JudgeSettings.parse({ method }),
+        inputs: InputSettings.parse({ llm: false }),
+        trace: SolveTrace.parse({}),
+        limits: { timeout_ms: TIMEOUT_MS, memory_mb: 512, output_bytes: 65_536 },
+      },
+      { executor: pool, prompts, scorer, logger: silentLogger },
+      new AbortController().signal,
+    );
+    const events = selection.run(samples.map((sample, index) => ({ id: `c${index}`, code: sample.code })));
+    let step = await events.next();
+    while (step.done !== true) step = await events.next();
+    const top = step.value.ranking[0];
+    if (top !== undefined && samples[top.index]?.correct) pickSum += 1;
+  }),
+);
+const count = sets.size;
+const percent = (value: number): string => `${((100 * value) / Math.max(1, count)).toFixed(1)}%`;
+console.log(`tracefix selection benchmark — ${samplesFile === undefined ? "sets made from HumanEval + QuixBugs mutants" : `samples from ${samplesFile}`}, method ${method}`);
+console.log(`  problems ${count}, candidates ${candidates} (${(candidates / Math.max(1, count)).toFixed(1)} per problem), ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`  a correct program picked:`);
+console.log(`    random pick                        ${percent(randomSum)}`);
+console.log(`    random among those passing public  ${percent(filterSum)}`);
+console.log(`    ${method.padEnd(34)} ${percent(pickSum)}`);
+await pool.close();
