@@ -30,6 +30,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   judge: ["judge", "policy", "trace", "shared"],
   scaling: ["scaling", "policy", "sandbox", "trace", "judge", "shared"],
   server: ["server", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
+  // Command-line tools sit at the top, beside the server.
+  cli: ["cli", "datasets", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
 };
 
 describe("the dependency direction", () => {

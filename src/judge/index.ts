@@ -4,3 +4,15 @@ export { agreementScores, clusterByOutputs, disagreements, outputKey, type Clust
 export { COMBINED_WEIGHTS, combinedScore, squash, type ComponentScores } from "./combine.ts";
 export { LlmJudge, type JudgedCandidate, type JudgeProblem, type LlmJudgeOutcome, type LlmJudgeSettings, type Verdict } from "./llm.ts";
 export type { CandidateScorer, ScoringCandidate } from "./scorer.ts";
+export { preferenceBetween, preferenceBetweenReports, type Preference, type PreferenceRule } from "./preferences.ts";
+export {
+  DEFAULT_REWARD_DIRECTORY,
+  extractFeatures,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  FEATURE_VERSION,
+  loadRewardModel,
+  RewardModel,
+  RewardModelError,
+  type RewardModelStatus,
+} from "./reward/index.ts";

@@ -403,6 +403,26 @@ class ScalingRun {
     });
   }
 
+  /**
+   * The answer of an unsolved run: by the reward model when one is loaded
+   * (ties by the ETA order), else by the ETA order.
+   */
+  private async bestUnsolved(): Promise<Candidate | undefined> {
+    const scorer = this.deps.scorer;
+    const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined && candidate.report.status !== "error");
+    if (scorer === undefined || programs.length < 2 || this.signal.aborted) return this.best();
+    try {
+      const scores = await scorer.score(programs.map((candidate) => ({ code: candidate.code as string, report: candidate.report as ExecutionReport })));
+      const ranked = programs
+        .map((candidate, position) => ({ candidate, score: scores[position] ?? -Infinity }))
+        .sort((left, right) => right.score - left.score || compareEta(left.candidate.standing, right.candidate.standing));
+      return ranked[0]?.candidate;
+    } catch (error) {
+      this.deps.logger.warn("the reward model could not score; the ETA order decides", { error: String(error) });
+      return this.best();
+    }
+  }
+
   best(): Candidate | undefined {
     const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined);
     return programs.sort((left, right) => compareEta(left.standing, right.standing))[0];
@@ -470,7 +490,7 @@ class ScalingRun {
       stopped = "deadline";
     }
     if (answer === undefined) {
-      const best = this.best();
+      const best = await this.bestUnsolved();
       if (best !== undefined) answer = { candidate: best, passed: best.standing.passed, total: best.standing.total };
     }
     if (answer === undefined || answer.candidate.code === null) {

@@ -5,6 +5,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 
+import type { RewardModelStatus } from "../judge/index.ts";
 import type { Executor } from "../sandbox/index.ts";
 import type { RunManager } from "../scaling/index.ts";
 import { AbortedError, InvalidRequestError, TracefixError } from "../shared/errors.ts";
@@ -29,6 +30,8 @@ export interface ServerDependencies {
   readonly heartbeatMs?: number;
   /** What /v1/select needs (prompts; a judge model and a reward model where configured). */
   readonly selection?: SelectionServices;
+  /** The reward model's state, for /healthz. */
+  readonly reward?: RewardModelStatus;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 << 20;
@@ -85,6 +88,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       sandbox,
       runs: { live: dependencies.runs?.running ?? 0, model_configured: dependencies.runs !== undefined },
+      reward: dependencies.reward ?? { loaded: false, reason: "not loaded by this server" },
     });
   });
 

@@ -5,6 +5,8 @@ export interface ServerConfig {
   readonly python: string | undefined;
   readonly sandbox: "auto" | "bwrap" | "rlimits";
   readonly workers: number | undefined;
+  readonly rewardModel: string | undefined;
+  readonly rewardProvider: "auto" | "cuda" | "cpu";
 }
 
 function integer(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
@@ -19,7 +21,13 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
   if (sandbox !== "auto" && sandbox !== "bwrap" && sandbox !== "rlimits") {
     throw new Error(`TRACEFIX_SANDBOX must be auto, bwrap or rlimits, got ${JSON.stringify(sandbox)}`);
   }
+  const rewardProvider = environment["TRACEFIX_REWARD_PROVIDER"] ?? "auto";
+  if (rewardProvider !== "auto" && rewardProvider !== "cuda" && rewardProvider !== "cpu") {
+    throw new Error(`TRACEFIX_REWARD_PROVIDER must be auto, cuda or cpu, got ${JSON.stringify(rewardProvider)}`);
+  }
   return {
+    rewardModel: environment["TRACEFIX_REWARD_MODEL"] || undefined,
+    rewardProvider,
     host: environment["HOST"] || "127.0.0.1",
     port: integer("PORT", environment["PORT"], 8787) ?? 8787,
     python: environment["PYTHON"] || undefined,

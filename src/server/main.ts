@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 
 import { serve } from "@hono/node-server";
 
+import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
 import { modelFromEnvironment } from "../policy/index.ts";
 import { PythonPool } from "../sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
@@ -25,16 +26,28 @@ async function main(): Promise<void> {
     size: config.workers,
     logger,
   });
+  // The reward model: a clear line and a "not loaded" in /healthz when it
+  // cannot be used, never an error at request time.
+  let reward: RewardModel | undefined;
+  let rewardStatus: RewardModelStatus;
+  try {
+    reward = await loadRewardModel({ directory: config.rewardModel, provider: config.rewardProvider, logger });
+    rewardStatus = reward.status;
+    logger.info(`reward model: ${reward.description}, held-out pair accuracy ${rewardStatus.heldout_accuracy ?? "?"}`);
+  } catch (error) {
+    rewardStatus = { loaded: false, directory: config.rewardModel ?? DEFAULT_REWARD_DIRECTORY, reason: (error as Error).message };
+    logger.error(`reward model not loaded: ${(error as Error).message}`);
+  }
   const model = modelFromEnvironment(logger);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const runs = model === undefined ? undefined : new RunManager({ model, executor, prompts, logger }, new MemoryRunStore());
+  const runs = model === undefined ? undefined : new RunManager({ model, executor, prompts, logger, scorer: reward }, new MemoryRunStore());
   if (model === undefined) {
     logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
   } else {
     logger.info(`language model: ${model.description}`);
   }
-  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model } });
+  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model, scorer: reward }, reward: rewardStatus });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);
