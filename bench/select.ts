@@ -1,5 +1,5 @@
 /**
- * npm run bench:select [-- --samples FILE.jsonl] [--data DIR] [--seed N]
+ * npm run bench:select [-- --samples FILE.jsonl] [--data DIR] [--seed N] [--method agreement|reward|combined] [--heldout]
  *
  * How often selection picks a correct program, against a random pick and a
  * public-test filter (a random pick among the candidates passing every
@@ -14,6 +14,10 @@
  *    public tests). Mutants come from models/trainer/mutate_programs.py.
  * A candidate is correct when it passes every test of the problem (public and
  * hidden); that is decided by running it, never assumed.
+ *
+ * --method reward / combined loads the shipped reward model (models/reward);
+ * --heldout keeps only the problems the reward model was not trained on
+ * (metadata.json's data.heldout_problems), so its figure is out of sample.
  *
  * Public tests: HumanEval — the examples in the prompt (problems without any
  * are skipped); QuixBugs — the first two I/O tests.
@@ -30,27 +34,32 @@ import { silentLogger } from "../src/shared/logger.ts";
 import type { TestSpec } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
 import { JudgeSettings, InputSettings, SolveTrace } from "../src/shared/schema/solve.ts";
-import type { CandidateScorer } from "../src/judge/index.ts";
-
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
+import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type CandidateScorer } from "../src/judge/index.ts";
+import { option } from "../src/cli/options.ts";
 
 const samplesFile = option("samples");
 const data = option("data") ?? dataDirectory();
-let seed = Number(option("seed") ?? 11);
-const method = "agreement";
+const seed = Number(option("seed") ?? 11);
+const method = JudgeSettings.shape.method.parse(option("method") ?? "agreement");
+const heldOutOnly = process.argv.includes("--heldout");
 
-function random(): number {
-  // mulberry32: a small seeded generator, so that the sets are the same every run.
-  seed = (seed + 0x6d2b79f5) | 0;
-  let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-  return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+/**
+ * mulberry32, seeded per problem (from --seed and the problem's id): the sets
+ * are the same every run, whatever order the problems finish in and
+ * whichever problems are kept.
+ */
+function generator(problemId: string): () => number {
+  let state = seed;
+  for (const character of problemId) state = Math.imul(state ^ character.charCodeAt(0), 0x01000193);
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let value = Math.imul(state ^ (state >>> 15), 1 | state);
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
-function shuffle<T>(items: T[]): T[] {
+function shuffle<T>(items: T[], random: () => number): T[] {
   for (let index = items.length - 1; index > 0; index--) {
     const other = Math.floor(random() * (index + 1));
     [items[index], items[other]] = [items[other] as T, items[index] as T];
@@ -86,7 +95,8 @@ function rewrites(code: string, entryPoint: string): string[] {
 const pool = await PythonPool.start({ logger: silentLogger });
 const prompts = loadPrompts();
 const records = [...(await loadDataset(datasetPath("humaneval", data))), ...(await loadDataset(datasetPath("quixbugs", data)))];
-const problems = new Map(records.map((record) => [record.id, problemOf(record)]));
+const heldOut = new Set((JSON.parse(readFileSync(path.join(DEFAULT_REWARD_DIRECTORY, "metadata.json"), "utf8")) as { data: { heldout_problems: string[] } }).data.heldout_problems);
+const problems = new Map(records.filter((record) => !heldOutOnly || heldOut.has(record.id)).map((record) => [record.id, problemOf(record)]));
 
 // Programs that loop forever are common among mutants: short deadlines keep the benchmark short.
 const TIMEOUT_MS = 500;
@@ -137,28 +147,29 @@ if (samplesFile !== undefined) {
     [...problems.entries()].map(async ([id, problem]) => {
       if (problem === undefined) return;
       const record = problem.record;
+      const random = generator(id);
       const labelled = await Promise.all(
         (mutantsOf.get(id) ?? []).map(async (code) => ({ code, ...(await label(problem, code)) })),
       );
       const wrong = labelled.filter((sample) => !sample.correct);
       // Wrong programs that pass the public tests are the hard ones; real samples are full of them.
-      const plausible = shuffle(wrong.filter((sample) => sample.passesPublic));
-      const other = shuffle(wrong.filter((sample) => !sample.passesPublic));
+      const plausible = shuffle(wrong.filter((sample) => sample.passesPublic), random);
+      const other = shuffle(wrong.filter((sample) => !sample.passesPublic), random);
       const rightCount = 1 + Math.floor(random() * 3); // 1–3 correct programs
       const wrongCount = 3 + Math.floor(random() * 4); // 3–6 wrong ones
       const right: Sample[] = shuffle([
         { code: record.reference_code, correct: true, passesPublic: true },
         ...rewrites(record.reference_code, record.entry_point).map((code) => ({ code, correct: true, passesPublic: true })),
         ...labelled.filter((sample) => sample.correct),
-      ]).slice(0, rightCount);
+      ], random).slice(0, rightCount);
       const chosenWrong = [...plausible.slice(0, Math.ceil(wrongCount / 2)), ...other].slice(0, wrongCount);
       if (chosenWrong.length === 0) return;
-      sets.set(id, shuffle([...right, ...chosenWrong]));
+      sets.set(id, shuffle([...right, ...chosenWrong], random));
     }),
   );
 }
 
-const scorer: CandidateScorer | undefined = undefined;
+const scorer: CandidateScorer | undefined = method === "reward" || method === "combined" ? await loadRewardModel({ provider: "cpu", logger: silentLogger }) : undefined;
 
 let randomSum = 0;
 let filterSum = 0;
@@ -194,7 +205,7 @@ await Promise.all(
 const count = sets.size;
 const percent = (value: number): string => `${((100 * value) / Math.max(1, count)).toFixed(1)}%`;
 console.log(`tracefix selection benchmark — ${samplesFile === undefined ? "sets made from HumanEval + QuixBugs mutants" : `samples from ${samplesFile}`}, method ${method}`);
-console.log(`  problems ${count}, candidates ${candidates} (${(candidates / Math.max(1, count)).toFixed(1)} per problem), ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`  problems ${count}${heldOutOnly ? " (held out from the reward model's training)" : ""}, candidates ${candidates} (${(candidates / Math.max(1, count)).toFixed(1)} per problem), ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`  a correct program picked:`);
 console.log(`    random pick                        ${percent(randomSum)}`);
 console.log(`    random among those passing public  ${percent(filterSum)}`);

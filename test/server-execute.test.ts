@@ -41,7 +41,7 @@ describe("POST /v1/execute validation", () => {
     ["no tests", { ...valid, tests: [] }, "tests"],
     ["an unknown test kind", { ...valid, tests: [{ kind: "fuzz" }] }, "tests.0.kind"],
     ["a call test with neither args nor input", { ...valid, tests: [{ kind: "call", expected: 1 }] }, "tests.0.args"],
-    ["a misspelt field", { ...valid, tests: [{ kind: "call", args: [], expect: 1 }] }, "tests.0"],
+    ["a misspelt field", { ...valid, tests: [{ kind: "call", args: [], expect: 1 }] }, "tests.0.expect"],
     ["a bad trace mode", { ...valid, trace: { mode: "sometimes" } }, "trace.mode"],
     ["an unknown trace format", { ...valid, trace: { format: "verbose" } }, "trace.format"],
     ["a rendering budget too small to say anything", { ...valid, trace: { budget: 50 } }, "trace.budget"],

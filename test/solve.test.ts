@@ -285,7 +285,7 @@ describe("faults", () => {
     ["too many chains", { problem: ADD, n: 65 }, "n"],
     ["too many rounds", { problem: ADD, rounds: 11 }, "rounds"],
     ["an unknown strategy", { problem: ADD, strategy: "beam" }, "strategy"],
-    ["an endpoint URL", { problem: ADD, base_url: "http://evil.example" }, "body"],
+    ["an endpoint URL", { problem: ADD, base_url: "http://evil.example" }, "base_url"],
     ["a bad trace format", { problem: ADD, trace: { format: "xml" } }, "trace.format"],
     ["a deadline too short", { problem: ADD, deadline_ms: 10 }, "deadline_ms"],
   ])("answers 400 naming the field for %s", async (_label, body, field) => {

@@ -8,7 +8,11 @@ problem_id, rule, chosen, rejected feature vectors) and features.json beside
 them (the feature names, their order, their version).
 
 The model R: features → reward is a small MLP trained with the ETA loss
--log σ(R(chosen) − R(rejected)). Problems are split, not pairs: the held-out
+-log σ(R(chosen) − R(rejected)), plus a small penalty λ·mean(R²) that keeps
+the rewards centred on 0 and on a scale of a few units: the pair loss alone
+is indifferent to scale and, with separable pairs, pushes rewards to the
+hundreds, where the server's logistic squash can no longer tell two good
+programs apart. Problems are split, not pairs: the held-out
 accuracy is on problems the model never saw. Outputs, in --out:
   reward.onnx     features: float32[batch, D] → reward: float32[batch]
   metadata.json   the features (names, order, version), the data, the counts,
@@ -76,6 +80,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--heldout", type=float, default=0.2)
     parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--reward-penalty", type=float, default=0.00001, help="λ of the λ·mean(R²) centring term")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     arguments = parser.parse_args()
 
@@ -99,7 +104,10 @@ def main():
     chosen, rejected = tensors(train_rows, device)
     for epoch in range(arguments.epochs):
         optimizer.zero_grad()
-        loss = -torch.nn.functional.logsigmoid(model(chosen) - model(rejected)).mean()
+        reward_chosen = model(chosen)
+        reward_rejected = model(rejected)
+        loss = -torch.nn.functional.logsigmoid(reward_chosen - reward_rejected).mean()
+        loss = loss + arguments.reward_penalty * (reward_chosen.pow(2).mean() + reward_rejected.pow(2).mean()) / 2
         loss.backward()
         optimizer.step()
         if epoch % 100 == 0 or epoch == arguments.epochs - 1:
@@ -109,6 +117,9 @@ def main():
     chosen, rejected = tensors(train_rows, "cpu")
     held_chosen, held_rejected = tensors(held_rows, "cpu")
     train_accuracy = accuracy(model, chosen, rejected)
+    with torch.no_grad():
+        train_rewards = torch.cat([model(chosen), model(rejected)])
+    reward_range = {"min": round(float(train_rewards.min()), 3), "max": round(float(train_rewards.max()), 3)}
     held_accuracy = accuracy(model, held_chosen, held_rejected)
     by_rule = {}
     for rule in sorted({row["rule"] for row in held_rows}):
@@ -150,18 +161,20 @@ def main():
             "pairs": os.path.relpath(arguments.pairs, arguments.out),
             "sha256": digest,
             "problems": {"train": len(problems) - len(held), "heldout": len(held)},
+            "heldout_problems": sorted(held),
             "pairs_count": {"train": len(train_rows), "heldout": len(held_rows)},
             "by_rule": {rule: sum(1 for row in rows if row["rule"] == rule) for rule in sorted({row["rule"] for row in rows})},
         },
         "training": {
             "architecture": f"MLP {dimension}-32-16-1, ReLU",
-            "loss": "-log sigmoid(R(chosen) - R(rejected))",
+            "loss": f"-log sigmoid(R(chosen) - R(rejected)) + {arguments.reward_penalty} * mean(R^2)",
             "optimizer": f"Adam, lr {arguments.learning_rate}, weight decay 1e-4, full batch",
             "epochs": arguments.epochs,
             "seed": arguments.seed,
             "device": device,
             "torch": torch.__version__,
         },
+        "reward_range_on_train": reward_range,
         "accuracy": {"train": round(train_accuracy, 4), "heldout": round(held_accuracy, 4), "heldout_by_rule": by_rule},
         "command": "npm run reward:data && npm run reward:train",
     }

@@ -15,27 +15,31 @@
  * No program text is written.
  */
 import { execFile } from "node:child_process";
-import { createWriteStream, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 import { dataDirectory, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../datasets/index.ts";
-import { clusterByOutputs, outputKey, type OutputVector } from "../judge/index.ts";
-import { preferenceBetweenReports, type PreferenceRule } from "../judge/preferences.ts";
-import { extractFeatures, FEATURE_NAMES, FEATURE_VERSION } from "../judge/reward/features.ts";
+import {
+  agreementShares,
+  clusterByOutputs,
+  extractFeatures,
+  FEATURE_NAMES,
+  FEATURE_VERSION,
+  outputKey,
+  preferenceBetweenReports,
+  type OutputVector,
+  type PreferenceRule,
+} from "../judge/index.ts";
 import { PythonPool } from "../sandbox/index.ts";
 import { publicTests } from "../scaling/index.ts";
 import { silentLogger } from "../shared/logger.ts";
 import type { ExecutionReport, TestSpec } from "../shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../shared/schema/requests.ts";
+import { option } from "./options.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] !== undefined ? (process.argv[index + 1] as string) : fallback;
-}
 
 const data = option("data", dataDirectory());
 const out = option("out", path.join(ROOT, "models/reward/data/pairs.jsonl"));
@@ -83,7 +87,9 @@ function shuffled<T>(items: T[], key: string): T[] {
 const round = (vector: Float32Array): number[] => Array.from(vector, (value) => Math.round(value * 1e6) / 1e6);
 
 const pool = await PythonPool.start({ logger: silentLogger });
-const output = createWriteStream(out);
+// Lines per problem, written in the datasets' order once all ran: the file
+// does not depend on which problem finished first.
+const lines: string[][] = [];
 const counts: Record<PreferenceRule, number> = { passing_beats_failing: 0, more_tests_passed: 0, more_steps_before_error: 0, milder_failure: 0 };
 let problems = 0;
 let candidatesRun = 0;
@@ -93,6 +99,8 @@ for (const name of ["humaneval", "quixbugs"] as const) {
   const byProblem = await mutants(file);
   await Promise.all(
     records.map(async (record) => {
+      const problemLines: string[] = [];
+      lines.push(problemLines);
       const tests = testsFor(record);
       const codes = [record.reference_code, ...(byProblem.get(record.id) ?? [])];
       const reports: ExecutionReport[] = await Promise.all(
@@ -108,10 +116,8 @@ for (const name of ["humaneval", "quixbugs"] as const) {
       const usable = reports.map((report, index) => ({ report, index })).filter(({ report }) => report.status !== "error");
       // Agreement among the problem's candidates: the share of the others with the same outputs.
       const vectors: OutputVector[] = usable.map(({ report, index }) => ({ candidate: index, publicPassed: report.passed, publicTotal: report.total, outputs: report.tests.map(outputKey) }));
-      const clusterSize = new Map<number, number>();
-      for (const cluster of clusterByOutputs(vectors)) for (const member of cluster.members) clusterSize.set(member, cluster.members.length);
-      const others = Math.max(1, usable.length - 1);
-      const features = new Map(usable.map(({ report, index }) => [index, extractFeatures(codes[index] as string, report, ((clusterSize.get(index) ?? 1) - 1) / others)]));
+      const shares = agreementShares(clusterByOutputs(vectors), vectors.length);
+      const features = new Map(usable.map(({ report, index }) => [index, extractFeatures(codes[index] as string, report, shares.get(index) ?? 0)]));
       // Every pair the ETA rules decide, spread over the rules.
       const byRule = new Map<PreferenceRule, { chosen: number; rejected: number }[]>();
       for (let first = 0; first < usable.length; first++) {
@@ -131,7 +137,7 @@ for (const name of ["humaneval", "quixbugs"] as const) {
       for (const rule of rules) {
         for (const pair of shuffled(byRule.get(rule) ?? [], `${record.id}/${rule}`).slice(0, quota)) {
           counts[rule] += 1;
-          output.write(
+          problemLines.push(
             `${JSON.stringify({ problem_id: record.id, rule, chosen: round(features.get(pair.chosen) as Float32Array), rejected: round(features.get(pair.rejected) as Float32Array) })}\n`,
           );
         }
@@ -139,7 +145,7 @@ for (const name of ["humaneval", "quixbugs"] as const) {
     }),
   );
 }
-await new Promise<void>((resolve) => output.end(resolve));
+writeFileSync(out, lines.flat().join(""));
 await pool.close();
 // The trainer reads what the vectors mean from here, and writes it into the model's metadata.
 writeFileSync(path.join(path.dirname(out), "features.json"), `${JSON.stringify({ version: FEATURE_VERSION, names: FEATURE_NAMES }, null, 2)}\n`);

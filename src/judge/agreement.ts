@@ -74,6 +74,18 @@ export function disagreements(vectors: readonly OutputVector[]): number[] {
 }
 
 /** A candidate's agreement score in [0, 1]: its cluster's share of the candidates, if it passes the most public tests. */
+/**
+ * The reward model's `agreement` feature: per candidate, the share of the
+ * *other* candidates whose outputs match its own. The training data and the
+ * server both compute it here, so the model sees the same numbers in both.
+ */
+export function agreementShares(clusters: readonly Cluster[], candidates: number): Map<number, number> {
+  const others = Math.max(1, candidates - 1);
+  const shares = new Map<number, number>();
+  for (const cluster of clusters) for (const member of cluster.members) shares.set(member, (cluster.members.length - 1) / others);
+  return shares;
+}
+
 export function agreementScores(clusters: readonly Cluster[], candidates: number): Map<number, number> {
   const scores = new Map<number, number>();
   const best = clusters[0]?.publicPassed ?? 0;

@@ -8,7 +8,8 @@
  *
  * A component that is not available (no judge model, no reward model, a
  * judge that failed) drops out and the others are scaled up to sum to 1.
- * Each score is in [0, 1] (reward scores are squashed by a logistic).
+ * Each score is in [0, 1]; reward scores, which have no fixed scale, are
+ * placed between the worst (0) and the best (1) of the candidates at hand.
  */
 export interface ComponentScores {
   readonly public: number;
@@ -31,7 +32,15 @@ export function combinedScore(scores: ComponentScores): number {
   return weight === 0 ? 0 : total / weight;
 }
 
-/** A raw reward (any real number) squashed into [0, 1]. */
-export function squash(reward: number): number {
-  return 1 / (1 + Math.exp(-reward));
+/**
+ * Raw rewards (any real numbers, any scale) placed in [0, 1] relative to one
+ * another: the best of the set is 1, the worst 0; all equal → all 1. A
+ * logistic would saturate at the model's scale and make every good program
+ * equal.
+ */
+export function relativeRewards(rewards: readonly number[]): number[] {
+  const lowest = Math.min(...rewards);
+  const highest = Math.max(...rewards);
+  const spread = highest - lowest;
+  return rewards.map((reward) => (spread > 0 && Number.isFinite(spread) ? (reward - lowest) / spread : 1));
 }

@@ -46,15 +46,22 @@ function classOf(status: TestStatus): FailureClass {
 export function etaStanding(report: ExecutionReport | undefined): EtaStanding {
   if (report === undefined) return { passed: 0, total: 0, failure: "no_code", steps: 0 };
   if (report.status === "error") return { passed: 0, total: report.total, failure: "error", steps: 0 };
+  const failing = report.tests.filter((test) => test.status !== "passed");
+  const steps = failing.reduce((sum, test) => sum + (test.steps ?? test.steps_at_least ?? 0), 0);
+  return standingOf(report.passed, report.total, failing.map((test) => test.status), steps);
+}
+
+/**
+ * The same from what a candidate.executed event carries (the test statuses
+ * and the steps before failing), for runs read back from their events.
+ */
+export function standingOf(passed: number, total: number, statuses: readonly TestStatus[], steps: number): EtaStanding {
   let failure: FailureClass = "passed";
-  let steps = 0;
-  for (const test of report.tests) {
-    if (test.status === "passed") continue;
-    const current = classOf(test.status);
+  for (const status of statuses) {
+    const current = classOf(status);
     if (CLASS_ORDER[current] > CLASS_ORDER[failure]) failure = current;
-    steps += test.steps ?? test.steps_at_least ?? 0;
   }
-  return { passed: report.passed, total: report.total, failure, steps };
+  return { passed, total, failure, steps };
 }
 
 /** Negative when `left` ranks before `right` (is better). */

@@ -1,7 +1,7 @@
 /** The judge stage: rankings of candidate programs. */
-export { compareEta, etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";
-export { agreementScores, clusterByOutputs, disagreements, outputKey, type Cluster, type OutputVector } from "./agreement.ts";
-export { COMBINED_WEIGHTS, combinedScore, squash, type ComponentScores } from "./combine.ts";
+export { compareEta, etaStanding, standingOf, type EtaStanding, type FailureClass } from "./eta.ts";
+export { agreementScores, agreementShares, clusterByOutputs, disagreements, outputKey, type Cluster, type OutputVector } from "./agreement.ts";
+export { COMBINED_WEIGHTS, combinedScore, relativeRewards, type ComponentScores } from "./combine.ts";
 export { LlmJudge, type JudgedCandidate, type JudgeProblem, type LlmJudgeOutcome, type LlmJudgeSettings, type Verdict } from "./llm.ts";
 export type { CandidateScorer, ScoringCandidate } from "./scorer.ts";
 export { preferenceBetween, preferenceBetweenReports, type Preference, type PreferenceRule } from "./preferences.ts";
@@ -16,3 +16,4 @@ export {
   RewardModelError,
   type RewardModelStatus,
 } from "./reward/index.ts";
+export { dpoPairs } from "./dpo.ts";

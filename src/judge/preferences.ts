@@ -8,8 +8,9 @@
  */
 import { etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";
 import type { ExecutionReport } from "../shared/schema/execution.ts";
+import type { PreferenceRule } from "../shared/schema/runs.ts";
 
-export type PreferenceRule = "passing_beats_failing" | "more_tests_passed" | "more_steps_before_error" | "milder_failure";
+export type { PreferenceRule };
 
 export interface Preference {
   /** 0 when the first program is better, 1 when the second is. */

@@ -3,6 +3,6 @@ export { runStrategy, type RunInput, type ScalingDependencies } from "./strategi
 export { Selection, selectPrograms, type SelectionCandidate, type SelectionDependencies, type SelectionOutcome } from "./selection.ts";
 export { publicTests } from "./problem-text.ts";
 export { RunManager, type ActiveRun } from "./runs.ts";
-export { MemoryRunStore, type MemoryRunStoreOptions, type RunStore, type RunSummary } from "./store.ts";
+export { MemoryRunStore, type MemoryRunStoreOptions, type RunFilter, type RunStore, type RunSummary } from "./store.ts";
 export { loadPrompts, PROMPTS_DIRECTORY, PromptTemplate, type Prompts, type TemplateName } from "../shared/prompts.ts";
 export { testText, testsText, entryPointInstruction } from "./problem-text.ts";

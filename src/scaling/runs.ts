@@ -12,7 +12,7 @@ import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/
 import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
 import { EventChannel } from "./channel.ts";
 import { runStrategy, type ScalingDependencies } from "./strategies.ts";
-import type { RunStore } from "./store.ts";
+import type { RunFilter, RunStore } from "./store.ts";
 
 export interface ActiveRun {
   readonly id: string;
@@ -137,6 +137,15 @@ export class RunManager {
 
   summary(runId: string): ReturnType<RunStore["summary"]> {
     return this.store.summary(runId);
+  }
+
+  list(filter?: RunFilter): ReturnType<RunStore["list"]> {
+    return this.store.list(filter);
+  }
+
+  /** Every kept event of a run (a finished run's whole log). */
+  events(runId: string): ReturnType<RunStore["events"]> {
+    return this.store.events(runId, 0);
   }
 
   /** Cancels every live run (server shutdown). */

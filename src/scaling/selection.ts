@@ -16,12 +16,13 @@
  */
 import {
   agreementScores,
+  agreementShares,
   clusterByOutputs,
   combinedScore,
   disagreements,
   LlmJudge,
   outputKey,
-  squash,
+  relativeRewards,
   type CandidateScorer,
   type Cluster,
   type ComponentScores,
@@ -124,6 +125,13 @@ function parseModelInputs(text: string, problem: SelectionProblem, arity: number
 
 function inputKey(test: TestSpec): string {
   return test.kind === "call" ? `call:${test.input ?? JSON.stringify(test.args)}` : test.kind === "stdio" ? `stdio:${test.stdin}` : "";
+}
+
+/** A report cut to its first `count` tests (the public ones), its figures recounted. */
+function publicPart(report: ExecutionReport, count: number): ExecutionReport {
+  const tests = report.tests.slice(0, count);
+  const passed = tests.filter((test) => test.status === "passed").length;
+  return { ...report, tests, passed, total: tests.length, status: report.status === "error" ? "error" : passed === tests.length ? "passed" : "failed" };
 }
 
 export class Selection {
@@ -247,6 +255,7 @@ export class Selection {
         passed,
         total: publicCount,
         tests: publicTests.map((test) => ({ index: test.index, status: test.status })),
+        steps: publicTests.reduce((sum, test) => sum + (test.status === "passed" ? 0 : (test.steps ?? test.steps_at_least ?? 0)), 0),
       };
     }
 
@@ -317,23 +326,29 @@ export class Selection {
     }
 
     // The reward model.
+    // Relative rewards (in [0, 1] over this set) for the combined score, the raw ones for the reward order.
     let reward: Map<number, number> | undefined;
+    let rawReward: Map<number, number> | undefined;
     if ((method === "reward" || method === "combined") && this.deps.scorer !== undefined && reports.size > 0) {
       const indices = [...reports.keys()];
+      const shares = agreementShares(clusters, vectors.length);
       const scores = await this.deps.scorer.score(
         indices.map((index) => ({
           code: candidates[index]?.code ?? "",
-          report: reports.get(index) as ExecutionReport,
-          agreement: (clusterOf.get(index)?.members.length ?? 1) / Math.max(1, vectors.length),
+          // The model was trained on reports of real tests: the synthesized inputs (no expected value) are left out.
+          report: publicPart(reports.get(index) as ExecutionReport, publicCount),
+          ...(shares.has(index) ? { agreement: shares.get(index) } : {}),
         })),
         this.signal,
       );
-      reward = new Map(indices.map((index, position) => [index, squash(scores[position] ?? 0)]));
+      const relative = relativeRewards(scores);
+      rawReward = new Map(indices.map((index, position) => [index, scores[position] ?? 0]));
+      reward = new Map(indices.map((index, position) => [index, relative[position] ?? 0]));
     } else if (method === "reward") {
       fallback = "no reward model is loaded: execution agreement decided";
     }
 
-    const ranking = this.rank(candidates, reports, clusterOf, agreement, llm, reward, publicCount);
+    const ranking = this.rank(candidates, reports, clusterOf, agreement, llm, reward, rawReward, publicCount);
     yield {
       type: "judge.completed",
       method,
@@ -437,6 +452,7 @@ export class Selection {
     agreement: ReadonlyMap<number, number>,
     llm: ReadonlyMap<number, number> | undefined,
     reward: ReadonlyMap<number, number> | undefined,
+    rawReward: ReadonlyMap<number, number> | undefined,
     publicCount: number,
   ): RankedCandidate[] {
     const method = this.settings.judge.method;
@@ -467,7 +483,9 @@ export class Selection {
           );
         }
         if (scores.llm !== undefined) reasons.push(`LLM judge: ${(scores.llm * 100).toFixed(0)}% of its comparisons won`);
-        if (scores.reward !== undefined) reasons.push(`reward model: ${scores.reward.toFixed(3)}`);
+        if (scores.reward !== undefined) {
+          reasons.push(`reward model: ${(rawReward?.get(index) ?? 0).toFixed(2)} (${(scores.reward * 100).toFixed(0)}% of the way from the worst candidate to the best)`);
+        }
       }
       const usable = candidate.code !== null && report !== undefined && runnable(report);
       const clusterRank = cluster?.id ?? Number.MAX_SAFE_INTEGER;
@@ -481,7 +499,7 @@ export class Selection {
         order = [0, -scores.llm, clusterRank, index];
       } else if (method === "reward" && scores.reward !== undefined) {
         score = scores.reward;
-        order = [0, -scores.reward, clusterRank, index];
+        order = [0, -(rawReward?.get(index) ?? 0), clusterRank, index];
       } else if (method === "combined") {
         score = combinedScore(scores);
         order = [0, -score, clusterRank, index];

@@ -24,6 +24,13 @@ export interface RunStore {
   summary(runId: string): Promise<RunSummary | undefined>;
   /** Events with id > `afterId`, in order. */
   events(runId: string, afterId: number): Promise<readonly RunEvent[]>;
+  /** The kept runs, newest first. */
+  list(filter?: RunFilter): Promise<readonly RunSummary[]>;
+}
+
+export interface RunFilter {
+  readonly status?: RunSummary["status"] | undefined;
+  readonly limit?: number | undefined;
 }
 
 interface Entry {
@@ -85,6 +92,17 @@ export class MemoryRunStore implements RunStore {
     const events = this.runs.get(runId)?.events ?? [];
     // Ids are 1, 2, 3…: the events after `afterId` start at that index.
     return events.slice(Math.max(0, afterId));
+  }
+
+  async list(filter: RunFilter = {}): Promise<readonly RunSummary[]> {
+    const limit = filter.limit ?? Infinity;
+    const found: RunSummary[] = [];
+    // A Map keeps insertion order: walking it backwards gives the newest first.
+    for (const entry of [...this.runs.values()].reverse()) {
+      if (found.length >= limit) break;
+      if (filter.status === undefined || entry.summary.status === filter.status) found.push(entry.summary);
+    }
+    return found;
   }
 
   /** Drops the oldest finished runs while over either bound; running ones stay. */

@@ -223,6 +223,7 @@ class ScalingRun {
       passed: report?.passed ?? 0,
       total: report?.total ?? this.tests.length,
       tests: (report?.tests ?? []).map((test) => ({ index: test.index, status: test.status })),
+      steps: candidate.standing.steps,
       feedback: candidate.feedback,
     });
     return report?.status === "passed";
@@ -443,6 +444,7 @@ class ScalingRun {
       trace: { format: request.trace.format, budget: request.trace.budget },
       deadline_ms: request.deadline_ms,
       problem: {
+        prompt: problem.prompt,
         language: problem.language,
         entry_point: problem.entry_point ?? null,
         public_tests: problem.tests.length,

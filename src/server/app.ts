@@ -67,6 +67,8 @@ export function createApp(dependencies: ServerDependencies): Hono {
   app.onError((error, context) => {
     if (error instanceof InvalidRequestError) return context.json(errorBody(error), 400);
     if (error instanceof AbortedError) return context.json(errorBody(error), 499 as 400);
+    // A client asking too early is not a server error.
+    if (error instanceof TracefixError && error.code === "run_not_finished") return context.json(errorBody(error), 409);
     if (error instanceof TracefixError) {
       logger.error(error.message, { code: error.code, stage: error.stage });
       const unavailable = ["executor_closed", "model_not_configured", "reward_model_unavailable"].includes(error.code);

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { RunEvent } from "../shared/schema/events.ts";
 import { ExecutionReport } from "../shared/schema/execution.ts";
 import { ExecuteRequest } from "../shared/schema/requests.ts";
-import { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
+import { PreferencePair, RunList, RunListQuery } from "../shared/schema/runs.ts";
+import { SelectRequest, SelectResult, SolveRequest, SolveResult } from "../shared/schema/solve.ts";
 
 const ErrorResponse = z.object({
   error: z.object({
@@ -65,6 +66,40 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      "/v1/select": {
+        post: {
+          summary: "Rank programs the client already has: execution agreement, an LLM judge, the reward model",
+          requestBody: { required: true, ...jsonBody(SelectRequest, "input") },
+          responses: {
+            "200": { description: "the ranking", ...jsonBody(SelectResult, "output") },
+            "400": { description: "invalid request; error.field names the field", ...jsonBody(ErrorResponse, "output") },
+            "503": { description: "the reward model was asked for and none is loaded", ...jsonBody(ErrorResponse, "output") },
+          },
+        },
+      },
+      "/v1/runs": {
+        get: {
+          summary: "The kept runs, newest first",
+          parameters: Object.entries((schema(RunListQuery, "input")["properties"] ?? {}) as Record<string, Record<string, unknown>>).map(
+            ([name, property]) => ({ name, in: "query", required: false, schema: property }),
+          ),
+          responses: {
+            "200": { description: "the runs", ...jsonBody(RunList, "output") },
+            "400": { description: "invalid query; error.field names the field", ...jsonBody(ErrorResponse, "output") },
+          },
+        },
+      },
+      "/v1/runs/{id}/preferences": {
+        get: {
+          summary: "The run's preference pairs by the ETA rules, as JSON Lines in TRL's DPO format",
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: {
+            "200": { description: "one pair per line", content: { "application/x-ndjson": { schema: schema(PreferencePair, "output") } } },
+            "404": { description: "no such run", ...jsonBody(ErrorResponse, "output") },
+            "409": { description: "the run has not ended yet", ...jsonBody(ErrorResponse, "output") },
+          },
+        },
+      },
       "/v1/runs/{id}": {
         get: {
           summary: "A run's state and, once it ended, its result",
@@ -84,7 +119,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       },
       "/healthz": {
         get: {
-          summary: "Sandbox isolation, interpreter, workers",
+          summary: "Sandbox isolation, interpreter, workers; the reward model and where it runs",
           responses: { "200": { description: "health" } },
         },
       },

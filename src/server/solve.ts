@@ -7,9 +7,10 @@ import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 
-import type { CandidateScorer } from "../judge/index.ts";
+import { dpoPairs, type CandidateScorer } from "../judge/index.ts";
 import type { RunManager } from "../scaling/index.ts";
 import { InvalidRequestError, TracefixError } from "../shared/errors.ts";
+import { RunListQuery, type RunList } from "../shared/schema/runs.ts";
 import { SolveRequest } from "../shared/schema/solve.ts";
 import { requireRewardModel } from "./select.ts";
 import { parseRequest } from "./validation.ts";
@@ -104,18 +105,49 @@ export function registerSolveRoutes(
     }
   });
 
+  const runNotFound = (context: Context): Response =>
+    context.json({ error: { code: "run_not_found", stage: "server", message: "no such run (or no longer kept)" } }, 404);
+
+  app.get("/v1/runs", async (context) => {
+    const query = parseRequest(RunListQuery, context.req.query());
+    const summaries = await requireRuns().list({ status: query.status, limit: query.limit });
+    const list: RunList = {
+      runs: summaries.map(({ run_id, status, strategy, created_at, updated_at, last_event_id }) => ({
+        run_id,
+        status,
+        strategy,
+        created_at,
+        updated_at,
+        last_event_id,
+      })),
+    };
+    return context.json(list);
+  });
+
   app.get("/v1/runs/:id", async (context) => {
     const summary = await requireRuns().summary(context.req.param("id"));
-    if (summary === undefined) return context.json({ error: { code: "run_not_found", stage: "server", message: "no such run (or no longer kept)" } }, 404);
+    if (summary === undefined) return runNotFound(context);
     return context.json(summary);
+  });
+
+  // The run's preference pairs as JSON Lines, in TRL's DPO format.
+  app.get("/v1/runs/:id/preferences", async (context) => {
+    const manager = requireRuns();
+    const runId = context.req.param("id");
+    const summary = await manager.summary(runId);
+    if (summary === undefined) return runNotFound(context);
+    if (summary.status === "running") {
+      throw new TracefixError("run_not_finished", "server", "the run is still going: its preference pairs are exported once it ends", { runId });
+    }
+    const pairs = dpoPairs(await manager.events(runId));
+    const body = pairs.map((pair) => `${JSON.stringify(pair)}\n`).join("");
+    return context.body(body, 200, { "content-type": "application/x-ndjson; charset=utf-8", "X-Pair-Count": String(pairs.length) });
   });
 
   app.get("/v1/runs/:id/events", async (context) => {
     const manager = requireRuns();
     const runId = context.req.param("id");
-    if ((await manager.summary(runId)) === undefined) {
-      return context.json({ error: { code: "run_not_found", stage: "server", message: "no such run (or no longer kept)" } }, 404);
-    }
+    if ((await manager.summary(runId)) === undefined) return runNotFound(context);
     // Following a run's events never cancels it.
     return streamRun(context, manager, runId, lastEventId(context), heartbeatMs, () => undefined);
   });

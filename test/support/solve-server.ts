@@ -1,6 +1,7 @@
 /** A tracefix server with /v1/solve over a fake model endpoint and a real sandbox, on a loopback port. */
 import { serve, type ServerType } from "@hono/node-server";
 
+import type { CandidateScorer } from "../../src/judge/index.ts";
 import { OpenAICompatibleModel } from "../../src/policy/index.ts";
 import type { PythonPool } from "../../src/sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../../src/scaling/index.ts";
@@ -19,7 +20,7 @@ export interface SolveServer {
 export async function startSolveServer(
   pool: PythonPool,
   script: Script,
-  options: FakeOptions & { maxAttempts?: number; heartbeatMs?: number } = {},
+  options: FakeOptions & { maxAttempts?: number; heartbeatMs?: number; scorer?: CandidateScorer } = {},
 ): Promise<SolveServer> {
   const fake = await FakeLLM.start(script, options);
   const model = new OpenAICompatibleModel({
@@ -30,8 +31,14 @@ export async function startSolveServer(
     maxAttempts: options.maxAttempts ?? 3,
     requestTimeoutMs: 30_000,
   });
-  const runs = new RunManager({ model, executor: pool, prompts: loadPrompts(), logger: silentLogger }, new MemoryRunStore());
-  const app = createApp({ executor: pool, runs, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
+  const prompts = loadPrompts();
+  const runs = new RunManager({ model, executor: pool, prompts, logger: silentLogger, scorer: options.scorer }, new MemoryRunStore());
+  const app = createApp({
+    executor: pool,
+    runs,
+    selection: { prompts, model, scorer: options.scorer },
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+  });
   let server!: ServerType;
   const url = await new Promise<string>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));

@@ -124,11 +124,15 @@ export async function loadRewardModel(options: LoadRewardOptions): Promise<Rewar
   const metadata = readMetadata(directory);
   const file = path.join(directory, metadata.model);
   const provider = options.provider ?? "auto";
+  // onnxruntime prints its own multi-line errors for a missing CUDA library
+  // before throwing; every failure reaches us as an exception, which is
+  // reported below in one line. (The level applies when onnxruntime's
+  // environment starts, at the first session.)
+  ort.env.logLevel = "fatal";
   let session: ort.InferenceSession | undefined;
   let used: "cuda" | "cpu" = "cpu";
   if (provider !== "cpu") {
     try {
-      // Severity 4 (fatal only): a missing CUDA library is reported below, in one line.
       session = await ort.InferenceSession.create(file, { executionProviders: ["cuda"], logSeverityLevel: 4 });
       used = "cuda";
     } catch (error) {

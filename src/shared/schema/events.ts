@@ -27,6 +27,7 @@ export const RunStarted = z.object({
   trace: z.object({ format: z.string(), budget: z.int() }),
   deadline_ms: z.int(),
   problem: z.object({
+    prompt: z.string().describe("the task as the client sent it (the prompt of the exported preference pairs)"),
     language: z.string(),
     entry_point: z.string().nullable(),
     public_tests: z.int(),
@@ -65,6 +66,7 @@ export const CandidateExecuted = z.object({
   passed: z.int(),
   total: z.int(),
   tests: z.array(z.object({ index: z.int(), status: TestStatus })),
+  steps: z.int().describe("steps the failing public tests ran before failing: the ETA tie-break between two programs that pass as many"),
   feedback: z.string().optional().describe("the diagnostics the next revision prompt carries"),
 });
 

@@ -2,3 +2,4 @@ export * from "./execution.ts";
 export * from "./requests.ts";
 export * from "./solve.ts";
 export * from "./events.ts";
+export * from "./runs.ts";
