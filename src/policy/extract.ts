@@ -15,6 +15,7 @@ export interface ExtractedCode {
 
 const LANGUAGE_TAGS: Record<string, readonly string[]> = {
   python: ["python", "python3", "py"],
+  javascript: ["javascript", "js", "node", "nodejs", "mjs", "cjs"],
 };
 
 const FENCE = /^(```+|~~~+)[ \t]*([^\n`]*)\n([\s\S]*?)\n?\1[ \t]*$/gm;

@@ -1,8 +1,7 @@
 /**
  * The executor seam: something that runs one program against its tests and
- * returns an execution report. Today: the local Python pool; later: a
- * JavaScript pool and remote workers behind the same interface, so that no
- * caller changes when one is added.
+ * returns an execution report: the Python pool, the JavaScript pool, the
+ * router over both; remote workers would be one more implementation.
  */
 import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
 
@@ -29,6 +28,8 @@ export interface ExecutorHealth {
   };
   readonly runtime: Record<string, unknown>;
   readonly workers: WorkerCounts;
+  /** Per language, when several pools serve (SandboxRouter). */
+  readonly pools?: Record<string, unknown>;
 }
 
 export type SyntaxCheck = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly line: number | null };

@@ -1,35 +1,36 @@
 /** The problem as the model reads it: the task, the entry point, the public tests. */
-import type { TestSpec } from "../shared/schema/execution.ts";
+import type { Language, TestSpec } from "../shared/schema/execution.ts";
 import type { Problem } from "../shared/schema/solve.ts";
-import { callExpression, pythonLiteral } from "../trace/index.ts";
+import { callExpression, literalIn } from "../trace/index.ts";
 import { doctestsOf } from "./inputs/doctests.ts";
 
-/** One public test, written as the model would check it by hand. */
-export function testText(test: TestSpec, entryPoint: string | undefined): string {
+/** One public test, written (in the program's language) as the model would check it by hand. */
+export function testText(test: TestSpec, entryPoint: string | undefined, language: Language = "python"): string {
+  const comment = language === "javascript" ? "//" : "#";
   switch (test.kind) {
     case "call": {
-      const call = callExpression(entryPoint, test);
-      if (test.expected !== undefined) return `assert ${call} == ${pythonLiteral(test.expected)}`;
-      if (test.output !== undefined) return `assert ${call} == ${test.output}`;
-      return `${call}  # must run without an exception`;
+      const call = callExpression(entryPoint, test, language);
+      const expected = test.expected !== undefined ? literalIn(language, test.expected) : test.output;
+      if (expected !== undefined) return language === "javascript" ? `assert.deepStrictEqual(${call}, ${expected});` : `assert ${call} == ${expected}`;
+      return `${call}${language === "javascript" ? ";" : ""}  ${comment} must run without an exception`;
     }
     case "stdio":
-      return `# with standard input:\n${indentBlock(test.stdin)}\n# the program prints:\n${indentBlock(test.stdout ?? "(anything)")}`;
+      return `${comment} with standard input:\n${indentBlock(test.stdin, comment)}\n${comment} the program prints:\n${indentBlock(test.stdout ?? "(anything)", comment)}`;
     case "assert":
       return test.code.trim();
   }
 }
 
-function indentBlock(text: string): string {
+function indentBlock(text: string, comment: string): string {
   return text
     .replace(/\n$/, "")
     .split("\n")
-    .map((line) => `#   ${line}`)
+    .map((line) => `${comment}   ${line}`)
     .join("\n");
 }
 
-export function testsText(tests: readonly TestSpec[], entryPoint: string | undefined): string {
-  return tests.map((test) => testText(test, entryPoint)).join("\n");
+export function testsText(tests: readonly TestSpec[], entryPoint: string | undefined, language: Language = "python"): string {
+  return tests.map((test) => testText(test, entryPoint, language)).join("\n");
 }
 
 /** The public tests: the given ones, and (with `doctests`) the examples written in the prompt. */

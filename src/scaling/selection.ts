@@ -35,15 +35,15 @@ import { AbortedError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Prompts } from "../shared/prompts.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
-import type { ExecutionJob, ExecutionReport, Limits, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
+import type { ExecutionJob, ExecutionReport, Language, Limits, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
 import type { InputSettings, JudgeSettings, RankedCandidate, SelectRequest, SelectResult } from "../shared/schema/solve.ts";
 import { callExpression, render } from "../trace/index.ts";
-import { LiteralError, parseLiteral, printLiteral, type PyValue } from "./inputs/literal.ts";
+import { fromJson, LiteralError, parseLiteral, printLiteral, toJson, type PyValue } from "./inputs/literal.ts";
 import { argumentsOf, mutateArguments } from "./inputs/mutate.ts";
 import { entryPointInstruction, publicTests, testText } from "./problem-text.ts";
 
 export interface SelectionProblem {
-  readonly language: "python";
+  readonly language: Language;
   readonly prompt: string;
   readonly entryPoint: string | undefined;
   /** Public tests, examples from the prompt included. */
@@ -90,6 +90,39 @@ function runnable(report: ExecutionReport): boolean {
   return report.status !== "error" && !(report.tests.length > 0 && report.tests.every((test) => test.status === "syntax_error"));
 }
 
+/**
+ * A call test with these arguments, in the form the problem's language runs:
+ * a Python literal, or JSON for JavaScript (undefined when JSON cannot hold them).
+ */
+function callTestWith(problem: SelectionProblem, items: readonly PyValue[]): TestSpec | undefined {
+  if (problem.language !== "javascript") return { kind: "call", input: printLiteral({ type: "list", items: [...items] }) };
+  const args = toJson({ type: "list", items: [...items] });
+  return Array.isArray(args) ? { kind: "call", args } : undefined;
+}
+
+/** One line of model-written input: a Python literal, or JSON for JavaScript. */
+function parseInputLine(problem: SelectionProblem, line: string): PyValue {
+  if (problem.language !== "javascript") return parseLiteral(line);
+  try {
+    return fromJson(JSON.parse(line));
+  } catch (error) {
+    throw new LiteralError(`not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** How the model is asked to write inputs: literals of the problem's language. */
+function inputFormat(problem: SelectionProblem, example: readonly PyValue[] | undefined): string {
+  if (problem.language === "javascript") {
+    const shown = example === undefined ? undefined : toJson({ type: "list", items: [...example] });
+    return isCallProblem(problem)
+      ? `each line the argument list of one call as a JSON array, e.g. ${shown === undefined ? '[1, "a"]' : JSON.stringify(shown)}`
+      : "each line the whole standard input as one JSON string";
+  }
+  return isCallProblem(problem)
+    ? `each line the argument list of one call as a Python list, e.g. ${example === undefined ? "[1, 'a']" : printLiteral({ type: "list", items: [...example] })}`
+    : "each line the whole standard input as one Python string literal";
+}
+
 function isCallProblem(problem: SelectionProblem): boolean {
   return problem.entryPoint !== undefined && !problem.tests.some((test) => test.kind === "stdio");
 }
@@ -101,10 +134,10 @@ function parseModelInputs(text: string, problem: SelectionProblem, arity: number
   let dropped = 0;
   for (const raw of block.split("\n")) {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+    if (line === "" || line.startsWith("#") || line.startsWith("//")) continue;
     let value: PyValue;
     try {
-      value = parseLiteral(line);
+      value = parseInputLine(problem, line);
     } catch (error) {
       if (!(error instanceof LiteralError)) throw error;
       dropped += 1;
@@ -115,7 +148,9 @@ function parseModelInputs(text: string, problem: SelectionProblem, arity: number
         dropped += 1;
         continue;
       }
-      tests.push({ kind: "call", input: printLiteral({ type: "list", items: value.items }) });
+      const test = callTestWith(problem, value.items);
+      if (test === undefined) dropped += 1;
+      else tests.push(test);
     } else if (value.type === "str") {
       tests.push({ kind: "stdio", stdin: value.value });
     } else dropped += 1;
@@ -166,11 +201,9 @@ export class Selection {
         language: this.problem.language,
         problem: this.problem.prompt.trim(),
         entry_point_instruction: entryPointInstruction({ entry_point: this.problem.entryPoint, tests: this.problem.tests }),
-        tests: this.problem.tests.map((test) => testText(test, this.problem.entryPoint)).join("\n"),
+        tests: this.problem.tests.map((test) => testText(test, this.problem.entryPoint, this.problem.language)).join("\n"),
         count: String(Math.min(inputs.max, 12)),
-        format: isCallProblem(this.problem)
-          ? `each line the argument list of one call as a Python list, e.g. ${publicArguments[0] === undefined ? "[1, 'a']" : printLiteral({ type: "list", items: publicArguments[0] })}`
-          : "each line the whole standard input as one Python string literal",
+        format: inputFormat(this.problem, publicArguments[0]),
       });
       try {
         const result = await this.deps.model.generate({
@@ -193,7 +226,8 @@ export class Selection {
     let fromMutations = 0;
     if (inputs.mutations && publicArguments.length > 0) {
       for (const args of mutateArguments(publicArguments, inputs.max)) {
-        if (take({ kind: "call", input: printLiteral({ type: "list", items: args }) })) fromMutations += 1;
+        const test = callTestWith(this.problem, args);
+        if (test !== undefined && take(test)) fromMutations += 1;
       }
     }
     return { tests: chosen, fromModel, fromMutations, dropped };
@@ -398,7 +432,7 @@ export class Selection {
         const outputs = differing
           .map((input) => {
             const test = tests[input] as TestSpec;
-            const shown = test.kind === "call" ? callExpression(this.problem.entryPoint, test) : test.kind === "stdio" ? `stdin ${JSON.stringify(test.stdin)}` : "test";
+            const shown = test.kind === "call" ? callExpression(this.problem.entryPoint, test, this.problem.language) : test.kind === "stdio" ? `stdin ${JSON.stringify(test.stdin)}` : "test";
             return `${shown} → ${(vector.outputs[input] ?? "").replace(/^value:|^stdout:/, "")}`;
           })
           .join("\n");
@@ -416,7 +450,7 @@ export class Selection {
       {
         language: this.problem.language,
         problem: this.problem.prompt.trim(),
-        tests: this.problem.tests.map((test) => testText(test, this.problem.entryPoint)).join("\n"),
+        tests: this.problem.tests.map((test) => testText(test, this.problem.entryPoint, this.problem.language)).join("\n"),
       },
       judged,
       this.signal,
@@ -435,14 +469,14 @@ export class Selection {
     const budget = Math.min(1_500, this.settings.trace.budget);
     const traced = report.tests.find((test) => test.trace !== undefined && test.status !== "passed");
     if (traced !== undefined) {
-      return render(this.settings.trace.format, code, tests[traced.index], traced, { budget, entryPoint: this.problem.entryPoint });
+      return render(this.settings.trace.format, code, tests[traced.index], traced, { budget, entryPoint: this.problem.entryPoint, language: this.problem.language });
     }
     if (differing === undefined || code === "") return "";
     const test = tests[differing] as TestSpec;
     this.executions += 1;
     const rerun = await this.deps.executor.execute(this.job(code, [test], "all"), { signal: this.signal });
     const only = rerun.tests[0];
-    return only === undefined ? "" : render(this.settings.trace.format, code, test, only, { budget, entryPoint: this.problem.entryPoint });
+    return only === undefined ? "" : render(this.settings.trace.format, code, test, only, { budget, entryPoint: this.problem.entryPoint, language: this.problem.language });
   }
 
   private rank(

@@ -139,7 +139,7 @@ class ScalingRun {
       language: problem.language,
       problem: problem.prompt.trim(),
       entry_point_instruction: entryPointInstruction(problem),
-      tests: testsText(this.tests, problem.entry_point),
+      tests: testsText(this.tests, problem.entry_point, problem.language),
     };
   }
 
@@ -211,6 +211,7 @@ class ScalingRun {
               format: this.request.trace.format,
               budget: this.request.trace.budget,
               entryPoint: this.request.problem.entry_point,
+              language: this.request.problem.language,
             });
     }
     const report = candidate.report;

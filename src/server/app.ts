@@ -71,7 +71,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
     if (error instanceof TracefixError && error.code === "run_not_finished") return context.json(errorBody(error), 409);
     if (error instanceof TracefixError) {
       logger.error(error.message, { code: error.code, stage: error.stage });
-      const unavailable = ["executor_closed", "model_not_configured", "reward_model_unavailable"].includes(error.code);
+      const unavailable = ["executor_closed", "model_not_configured", "reward_model_unavailable", "language_unavailable"].includes(error.code);
       return context.json(errorBody(error), unavailable ? 503 : 500);
     }
     logger.error("unhandled error", { error: String(error), stack: (error as Error).stack });

@@ -8,7 +8,7 @@ import { serve } from "@hono/node-server";
 
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
 import { modelFromEnvironment } from "../policy/index.ts";
-import { PythonPool } from "../sandbox/index.ts";
+import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { consoleLogger } from "../shared/logger.ts";
 import { createApp } from "./app.ts";
@@ -20,12 +20,23 @@ const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import
 
 async function main(): Promise<void> {
   const config = configFromEnvironment();
-  const executor = await PythonPool.start({
+  const python = await PythonPool.start({
     python: config.python,
     isolation: config.sandbox,
     size: config.workers,
     logger,
   });
+  // JavaScript is optional: without a working isolated-vm the server still
+  // runs Python and says why JavaScript is off (/healthz, and a 503 per request).
+  const pools: Executor[] = [python];
+  const unavailable: { javascript?: string } = {};
+  try {
+    pools.push(await JavaScriptPool.start({ size: config.workers, logger }));
+  } catch (error) {
+    unavailable.javascript = (error as Error).message;
+    logger.error(`javascript sandbox not started: ${unavailable.javascript}`);
+  }
+  const executor = new SandboxRouter(pools, unavailable);
   // The reward model: a clear line and a "not loaded" in /healthz when it
   // cannot be used, never an error at request time.
   let reward: RewardModel | undefined;

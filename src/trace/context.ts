@@ -3,7 +3,7 @@
  * the raw trace, plus the test feedback block that heads every rendering
  * (and is the whole of the `none` format).
  */
-import type { RawTrace, TestReport, TestSpec, TraceEvent } from "../shared/schema/execution.ts";
+import type { Language, RawTrace, TestReport, TestSpec, TraceEvent } from "../shared/schema/execution.ts";
 import { describeTest } from "./python-text.ts";
 
 export interface RenderOptions {
@@ -13,6 +13,9 @@ export interface RenderOptions {
 
 export interface RenderContext {
   readonly code: string;
+  readonly language: Language;
+  /** How the language starts a line comment: annotations on code lines are comments. */
+  readonly comment: "#" | "//";
   readonly sourceLines: readonly string[];
   readonly entryPoint: string | undefined;
   readonly test: TestSpec | undefined;
@@ -25,7 +28,7 @@ export interface RenderContext {
   valueLimit: number;
 }
 
-export function makeContext(code: string, test: TestSpec | undefined, report: TestReport, entryPoint?: string): RenderContext {
+export function makeContext(code: string, test: TestSpec | undefined, report: TestReport, entryPoint?: string, language: Language = "python"): RenderContext {
   const trace = report.trace;
   const events = trace?.events ?? [];
   let gapIndex: number | undefined;
@@ -36,6 +39,8 @@ export function makeContext(code: string, test: TestSpec | undefined, report: Te
   }
   return {
     code,
+    language,
+    comment: language === "javascript" ? "//" : "#",
     sourceLines: code.split("\n"),
     entryPoint,
     test,
@@ -76,11 +81,12 @@ const STATUS_WORDS: Record<string, string> = {
 export function feedbackLines(context: RenderContext): string[] {
   const { report } = context;
   const limit = context.valueLimit * 4;
-  const description = describeTest(context.entryPoint, context.test);
+  const description = describeTest(context.entryPoint, context.test, context.language);
   const lines: string[] = [];
   const assertion = report.error?.assertion;
   if (context.test?.kind === "assert") {
-    if (assertion !== undefined) lines.push(`Test: assert ${shorten(assertion.source, limit)}`);
+    // Python's failing line is the `assert` statement's expression; JavaScript's is the helper call itself.
+    if (assertion !== undefined) lines.push(`Test: ${context.language === "python" ? "assert " : ""}${shorten(assertion.source, limit)}`);
     else if (description.input.length <= limit) lines.push(`Test: ${description.input.replaceAll("\n", "; ")}`);
     else lines.push(`Test: ${description.input.split("\n").length} lines of test code`);
   } else {

@@ -5,7 +5,7 @@
  * one rendered with its trace in the requested format, the others as test
  * feedback — all within one character budget.
  */
-import type { ExecutionReport, TestReport, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
+import type { ExecutionReport, Language, TestReport, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
 import { fitLines } from "./chronological.ts";
 import { redactReport, redactText } from "./redact.ts";
 import { render } from "./render.ts";
@@ -14,6 +14,7 @@ export interface DiagnosticsOptions {
   readonly format: TraceFormat;
   readonly budget: number;
   readonly entryPoint?: string | undefined;
+  readonly language?: Language | undefined;
   /** Failing tests described at most (the first with its trace). */
   readonly maxTests?: number;
 }
@@ -61,7 +62,7 @@ export function diagnostics(code: string, tests: readonly TestSpec[], report: Ex
     const room = share - title.length - 1;
     if (room < 80) return;
     const format = position === 0 ? options.format : "none";
-    const text = redactText(render(format, code, tests[test.index], test, { budget: room, entryPoint: options.entryPoint }));
+    const text = redactText(render(format, code, tests[test.index], test, { budget: room, entryPoint: options.entryPoint, language: options.language }));
     blocks.push(title, text);
     remaining -= title.length + 1 + text.length;
   });

@@ -179,7 +179,7 @@ function stateDict(locals: Readonly<Record<string, string>>, context: RenderCont
     .join(", ")}}`;
 }
 
-/** The executed lines in order, each with `# [STATE] {...} [/STATE]`. */
+/** The executed lines in order, each with `# [STATE] {...} [/STATE]` (`//` in JavaScript). */
 export const scratchpadStyle: ChronologicalStyle = {
   name: "scratchpad",
   event(event, _index, context) {
@@ -187,18 +187,18 @@ export const scratchpadStyle: ChronologicalStyle = {
       case "call":
         return isEntry(event)
           ? `[INPUT] ${event.function}(${argumentList(event, context)}) [/INPUT]`
-          : `${indent(event)}# [CALL] ${event.function}(${argumentList(event, context)})`;
+          : `${indent(event)}${context.comment} [CALL] ${event.function}(${argumentList(event, context)})`;
       case "line":
-        return `${sourceLine(context, event.line)}  # [STATE] ${stateDict(event.locals ?? {}, context)} [/STATE]`;
+        return `${sourceLine(context, event.line)}  ${context.comment} [STATE] ${stateDict(event.locals ?? {}, context)} [/STATE]`;
       case "return":
         return isEntry(event)
           ? `[OUTPUT] ${shorten(event.value ?? "", context.valueLimit)} [/OUTPUT]`
-          : `${indent(event)}# [RETURN] ${event.function} → ${shorten(event.value ?? "", context.valueLimit)}`;
+          : `${indent(event)}${context.comment} [RETURN] ${event.function} → ${shorten(event.value ?? "", context.valueLimit)}`;
       case "exception":
-        return `${sourceLine(context, event.line)}  # [EXCEPTION] ${shorten(event.value ?? "", context.valueLimit * 2)} [/EXCEPTION]`;
+        return `${sourceLine(context, event.line)}  ${context.comment} [EXCEPTION] ${shorten(event.value ?? "", context.valueLimit * 2)} [/EXCEPTION]`;
     }
   },
-  folded: (summary, context) => `# [FOLDED] ${foldWords(summary, context)} [/FOLDED]`,
-  state: (locals, context) => `# [STATE] ${stateDict(locals, context)} [/STATE]`,
-  unrecorded: (events) => `# [NOT RECORDED] ${unrecordedWords(events)} [/NOT RECORDED]`,
+  folded: (summary, context) => `${context.comment} [FOLDED] ${foldWords(summary, context)} [/FOLDED]`,
+  state: (locals, context) => `${context.comment} [STATE] ${stateDict(locals, context)} [/STATE]`,
+  unrecorded: (events, context) => `${context.comment} [NOT RECORDED] ${unrecordedWords(events)} [/NOT RECORDED]`,
 };

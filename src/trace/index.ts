@@ -5,7 +5,8 @@ import { render } from "./render.ts";
 
 export { REDACTED, REDACTED_EMAIL, isSecretName, isSecretValue, redactReport, redactTestReport, redactText, redactTrace } from "./redact.ts";
 export { RENDERERS, codeexecutor, concise, next, none, render, scratchpad, semcoder, type Renderer, type RenderingOptions } from "./render.ts";
-export { callExpression, describeTest, pythonLiteral } from "./python-text.ts";
+export { callExpression, describeTest, literalIn, pythonLiteral } from "./python-text.ts";
+export { javascriptLiteral } from "./javascript-text.ts";
 
 /**
  * The report as it may leave the server: secrets masked everywhere (raw
@@ -21,6 +22,7 @@ export function presentReport(job: ExecutionJob, report: ExecutionReport): Execu
       const rendering = render(job.trace.format, job.code, job.tests[test.index], test, {
         budget: job.trace.budget,
         entryPoint: job.entryPoint,
+        language: job.language,
       });
       return { ...test, rendering: redactText(rendering) };
     }),

@@ -124,14 +124,14 @@ function attempt(context: RenderContext, collected: Collected, detail: number, w
   const lines = [...feedbackLines(context), "Trace (next):"];
   if (collected.inputs.length > 0) {
     const more = collected.calls > collected.inputs.length ? ` (and ${count(collected.calls - collected.inputs.length)} more calls)` : "";
-    lines.push(`# [INPUT] ${collected.inputs.join("; ")}${more}`);
+    lines.push(`${context.comment} [INPUT] ${collected.inputs.join("; ")}${more}`);
   }
   if (context.trace?.truncated) {
     const total = context.trace.total_steps;
     lines.push(
       total === null
-        ? "# [NOTE] a long run: its middle was not recorded, step numbers after it are unknown (?)"
-        : `# [NOTE] ${count(total)} steps in all; states from the middle of the run are not shown`,
+        ? `${context.comment} [NOTE] a long run: its middle was not recorded, step numbers after it are unknown (?)`
+        : `${context.comment} [NOTE] ${count(total)} steps in all; states from the middle of the run are not shown`,
     );
   }
   const source = context.sourceLines;
@@ -140,15 +140,15 @@ function attempt(context: RenderContext, collected: Collected, detail: number, w
   if (window !== undefined && collected.lastLine !== undefined) {
     from = Math.max(1, collected.lastLine - window);
     to = Math.min(source.length, collected.lastLine + window);
-    if (from > 1) lines.push(`# … lines 1–${from - 1} not shown`);
+    if (from > 1) lines.push(`${context.comment} … lines 1–${from - 1} not shown`);
   }
   for (let number = from; number <= to; number++) {
     const code = (source[number - 1] ?? "").trimEnd();
     const entry = collected.notes.get(number);
-    lines.push(entry === undefined ? code : `${code}  # ${annotation(entry, detail, context)}`);
+    lines.push(entry === undefined ? code : `${code}  ${context.comment} ${annotation(entry, detail, context)}`);
   }
-  if (to < source.length) lines.push(`# … lines ${to + 1}–${source.length} not shown`);
-  if (collected.outputs.length > 0) lines.push(`# [OUTPUT] ${collected.outputs.join("; ")}`);
+  if (to < source.length) lines.push(`${context.comment} … lines ${to + 1}–${source.length} not shown`);
+  if (collected.outputs.length > 0) lines.push(`${context.comment} [OUTPUT] ${collected.outputs.join("; ")}`);
   while (lines.at(-1) === "") lines.pop();
   return lines;
 }

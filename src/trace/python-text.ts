@@ -1,5 +1,9 @@
-/** JSON values and test inputs written the way Python would write them (prompts talk Python). */
-import type { TestSpec } from "../shared/schema/execution.ts";
+/**
+ * Tests written in the language of the program under test: JSON values and
+ * test inputs the way Python (the default) or JavaScript would write them.
+ */
+import type { Language, TestSpec } from "../shared/schema/execution.ts";
+import { javascriptLiteral } from "./javascript-text.ts";
 
 function pythonString(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
@@ -37,32 +41,44 @@ export function pythonLiteral(value: unknown): string {
   return String(value);
 }
 
+/** A JSON value as a literal of `language`. */
+export function literalIn(language: Language, value: unknown): string {
+  return language === "javascript" ? javascriptLiteral(value) : pythonLiteral(value);
+}
+
+function stringIn(language: Language, text: string): string {
+  return language === "javascript" ? JSON.stringify(text) : pythonString(text);
+}
+
 /** The call a `call` test makes, e.g. `mean([1, 2])`. */
-export function callExpression(entryPoint: string | undefined, test: Extract<TestSpec, { kind: "call" }>): string {
+export function callExpression(entryPoint: string | undefined, test: Extract<TestSpec, { kind: "call" }>, language: Language = "python"): string {
   const name = entryPoint ?? "f";
   const keyword = Object.entries(test.kwargs ?? {}).map(([key, value]) => `${key}=${pythonLiteral(value)}`);
   if (test.args !== undefined) {
-    return `${name}(${[...test.args.map(pythonLiteral), ...keyword].join(", ")})`;
+    return `${name}(${[...test.args.map((value) => literalIn(language, value)), ...keyword].join(", ")})`;
   }
   const input = (test.input ?? "").trim();
   // "[1, [2, 3]]" is the argument list itself: show it as the call's arguments.
   const inner = input.startsWith("[") && input.endsWith("]") ? input.slice(1, -1).trim() : undefined;
-  const positional = inner === undefined ? `*${input}` : inner;
+  const positional = inner === undefined ? `${language === "javascript" ? "..." : "*"}${input}` : inner;
   return `${name}(${[positional, ...keyword].filter((part) => part !== "").join(", ")})`;
 }
 
 /** What the test feeds the program and what it expects, in words a model reads. */
-export function describeTest(entryPoint: string | undefined, test: TestSpec | undefined): { input: string; expected?: string } {
+export function describeTest(entryPoint: string | undefined, test: TestSpec | undefined, language: Language = "python"): { input: string; expected?: string } {
   if (test === undefined) return { input: "(unknown test)" };
   switch (test.kind) {
     case "call": {
-      const input = callExpression(entryPoint, test);
-      if (test.expected !== undefined) return { input, expected: pythonLiteral(test.expected) };
+      const input = callExpression(entryPoint, test, language);
+      if (test.expected !== undefined) return { input, expected: literalIn(language, test.expected) };
       if (test.output !== undefined) return { input, expected: test.output };
       return { input };
     }
     case "stdio":
-      return { input: `stdin ${pythonString(test.stdin)}`, ...(test.stdout === undefined ? {} : { expected: `stdout ${pythonString(test.stdout)}` }) };
+      return {
+        input: `stdin ${stringIn(language, test.stdin)}`,
+        ...(test.stdout === undefined ? {} : { expected: `stdout ${stringIn(language, test.stdout)}` }),
+      };
     case "assert":
       return { input: test.code.trim() };
   }

@@ -3,7 +3,7 @@ import { serve, type ServerType } from "@hono/node-server";
 
 import type { CandidateScorer } from "../../src/judge/index.ts";
 import { OpenAICompatibleModel } from "../../src/policy/index.ts";
-import type { PythonPool } from "../../src/sandbox/index.ts";
+import type { Executor } from "../../src/sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../../src/scaling/index.ts";
 import { createApp } from "../../src/server/app.ts";
 import { silentLogger } from "../../src/shared/logger.ts";
@@ -18,7 +18,7 @@ export interface SolveServer {
 }
 
 export async function startSolveServer(
-  pool: PythonPool,
+  pool: Executor,
   script: Script,
   options: FakeOptions & { maxAttempts?: number; heartbeatMs?: number; scorer?: CandidateScorer } = {},
 ): Promise<SolveServer> {

@@ -1,9 +1,8 @@
 /**
- * A warm pool of Python fork servers (default: one per core). Jobs queue in
- * arrival order and go to the first idle worker. A worker that dies is
- * replaced; a job that outlives every limit it was given is stopped by
- * killing its worker. Aborting a job drops it from the queue or cancels it
- * in its worker.
+ * A warm pool of Python fork servers (default: one per core), on the shared
+ * WorkerSlots (queue, restarts). A job that outlives every limit it was
+ * given is stopped by killing its worker. Aborting a job drops it from the
+ * queue or cancels it in its worker.
  */
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
+import { sandboxErrorReport, WorkerSlots } from "../worker-pool.ts";
 import { ForkServerProcess, type ForkServerInfo } from "./fork-server.ts";
 import { findInterpreter, type PythonInterpreter } from "./interpreter.ts";
 import { planIsolation, type IsolationPlan } from "./isolation.ts";
@@ -28,25 +28,6 @@ export interface PythonPoolOptions {
   readonly uidBase?: number | undefined;
 }
 
-interface Slot {
-  readonly index: number;
-  process: ForkServerProcess;
-  state: "starting" | "idle" | "busy" | "dead";
-  info: ForkServerInfo | undefined;
-  recentExits: number[];
-  /** When the slot last became idle: after a run a fork server still reaps and pre-forks, so the longest-idle one is the readiest. */
-  idleSince: number;
-}
-
-/** Work waiting for a worker: a run or a syntax check. */
-interface QueuedTask {
-  readonly signal: AbortSignal | undefined;
-  /** Does the work on the worker and settles the caller's promise. */
-  readonly perform: (slot: Slot) => Promise<void>;
-  readonly reject: (error: Error) => void;
-  readonly onAbort: () => void;
-}
-
 /** Seconds a job may take at most before its worker is presumed stuck. */
 function hardLimitMs(job: ExecutionJob): number {
   const tests = Math.max(1, job.tests.length);
@@ -55,35 +36,23 @@ function hardLimitMs(job: ExecutionJob): number {
   return tests * perTest + traced + 10_000;
 }
 
-function errorReport(job: ExecutionJob, code: string, message: string, startedAt: number): ExecutionReport {
-  return {
-    status: "error",
-    language: job.language,
-    passed: 0,
-    total: job.tests.length,
-    tests: [],
-    duration_ms: Date.now() - startedAt,
-    error: { code, message },
-  };
-}
-
 export class PythonPool implements Executor {
   readonly languages = ["python"] as const;
   readonly interpreter: PythonInterpreter;
   readonly isolation: IsolationPlan;
-  private readonly slots: Slot[] = [];
-  private readonly queue: QueuedTask[] = [];
+  private readonly workers: WorkerSlots<ForkServerProcess, ForkServerInfo>;
   private readonly logger: Logger;
-  private restarts = 0;
-  private closed = false;
 
   private constructor(interpreter: PythonInterpreter, isolation: IsolationPlan, size: number, logger: Logger) {
     this.interpreter = interpreter;
     this.isolation = isolation;
     this.logger = logger;
-    for (let index = 0; index < size; index++) {
-      this.slots.push({ index, process: this.spawn(index), state: "starting", info: undefined, recentExits: [], idleSince: 0 });
-    }
+    this.workers = new WorkerSlots<ForkServerProcess, ForkServerInfo>({
+      size,
+      logger,
+      workerName: "Python fork server",
+      spawn: (index) => new ForkServerProcess(index, this.isolation.launch(index)),
+    });
   }
 
   static async start(options: PythonPoolOptions = {}): Promise<PythonPool> {
@@ -97,12 +66,11 @@ export class PythonPool implements Executor {
     });
     const size = options.size ?? Math.max(1, availableParallelism());
     const pool = new PythonPool(interpreter, isolation, size, logger);
-    const started = await Promise.all(pool.slots.map((slot) => pool.awaitReady(slot)));
-    if (!started.some(Boolean)) {
+    if (!(await pool.workers.started())) {
       await pool.close();
       throw new SandboxError("worker_start_failed", "no Python fork server started; see the errors above");
     }
-    const first = pool.slots[0]?.info;
+    const first = pool.workers.firstInfo();
     if (isolation.kind === "bwrap") {
       logger.info(`python sandbox: bubblewrap (${isolation.features.join(", ")})`, {
         python: interpreter.version.join("."),
@@ -119,102 +87,9 @@ export class PythonPool implements Executor {
     return pool;
   }
 
-  private spawn(index: number): ForkServerProcess {
-    const process = new ForkServerProcess(index, this.isolation.launch(index));
-    void process.exit.then(() => this.onExit(index, process));
-    return process;
-  }
-
-  /** Marks the slot idle once its fork server reports itself; false when it did not start. */
-  private async awaitReady(slot: Slot): Promise<boolean> {
-    const process = slot.process;
-    try {
-      slot.info = await process.ready;
-    } catch (error) {
-      this.logger.error("a Python fork server did not start", { slot: slot.index, error: String(error) });
-      return false;
-    }
-    if (slot.process === process && slot.state === "starting") {
-      slot.state = "idle";
-      this.dispatch();
-    }
-    return true;
-  }
-
-  private onExit(index: number, process: ForkServerProcess): void {
-    const slot = this.slots[index];
-    if (slot === undefined || slot.process !== process) return;
-    slot.state = "dead";
-    if (this.closed) return;
-    const now = Date.now();
-    slot.recentExits = [...slot.recentExits.filter((time) => now - time < 10_000), now];
-    // A worker that keeps dying right away is restarted more slowly.
-    const delay = slot.recentExits.length > 3 ? 1_000 * (slot.recentExits.length - 3) : 0;
-    this.restarts += 1;
-    setTimeout(() => {
-      if (this.closed || slot.process !== process) return;
-      slot.process = this.spawn(index);
-      slot.state = "starting";
-      slot.info = undefined;
-      void this.awaitReady(slot);
-    }, delay).unref();
-  }
-
-  /** Queues `work` for the next free worker; aborting drops it from the queue. */
-  private enqueue<Result>(signal: AbortSignal | undefined, work: (slot: Slot, resolve: (value: Result) => void) => Promise<void>): Promise<Result> {
-    if (this.closed) return Promise.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
-    if (signal?.aborted) return Promise.reject(new AbortedError("sandbox"));
-    return new Promise<Result>((resolve, reject) => {
-      const task: QueuedTask = {
-        signal,
-        perform: (slot) => work(slot, resolve).catch(reject),
-        reject,
-        onAbort: () => {
-          const position = this.queue.indexOf(task);
-          if (position >= 0) {
-            this.queue.splice(position, 1);
-            reject(new AbortedError("sandbox", "the job was dropped from the queue"));
-          }
-        },
-      };
-      signal?.addEventListener("abort", task.onAbort, { once: true });
-      this.queue.push(task);
-      this.dispatch();
-    });
-  }
-
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      let chosen: Slot | undefined;
-      for (const slot of this.slots) {
-        if (slot.state === "idle" && (chosen === undefined || slot.idleSince < chosen.idleSince)) chosen = slot;
-      }
-      if (chosen === undefined) return;
-      const task = this.queue.shift();
-      if (task === undefined) return;
-      task.signal?.removeEventListener("abort", task.onAbort);
-      void this.occupy(chosen, task);
-    }
-  }
-
-  /** Runs a task on a slot, then frees the slot for the next one. */
-  private async occupy(slot: Slot, task: QueuedTask): Promise<void> {
-    const process = slot.process;
-    slot.state = "busy";
-    try {
-      await task.perform(slot);
-    } finally {
-      if (slot.process === process && slot.state === "busy") {
-        slot.state = process.alive ? "idle" : "dead";
-        slot.idleSince = performance.now();
-      }
-      this.dispatch();
-    }
-  }
-
   execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const signal = options.signal;
-    return this.enqueue<ExecutionReport>(signal, async (slot, resolve) => {
+    return this.workers.enqueue<ExecutionReport>(signal, async (slot, resolve) => {
       const startedAt = Date.now();
       const process = slot.process;
       let stuck = false;
@@ -231,12 +106,12 @@ export class PythonPool implements Executor {
       } catch (error) {
         if (signal?.aborted) throw new AbortedError("sandbox", "the run was cancelled", { cause: error });
         if (stuck) {
-          resolve(errorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt));
+          resolve(sandboxErrorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt));
           return;
         }
         const sandboxError = error instanceof SandboxError ? error : undefined;
         this.logger.warn("sandbox run failed", { slot: slot.index, error: String(error) });
-        resolve(errorReport(job, sandboxError?.code ?? "sandbox_error", String((error as Error).message ?? error), startedAt));
+        resolve(sandboxErrorReport(job, sandboxError?.code ?? "sandbox_error", String((error as Error).message ?? error), startedAt));
       } finally {
         clearTimeout(watchdog);
       }
@@ -244,7 +119,7 @@ export class PythonPool implements Executor {
   }
 
   checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
-    return this.enqueue<SyntaxCheck>(options.signal, async (slot, resolve) => {
+    return this.workers.enqueue<SyntaxCheck>(options.signal, async (slot, resolve) => {
       try {
         resolve((await slot.process.syntax(code)) as SyntaxCheck);
       } catch (error) {
@@ -270,10 +145,9 @@ export class PythonPool implements Executor {
   }
 
   health(): ExecutorHealth {
-    const count = (state: Slot["state"]): number => this.slots.filter((slot) => slot.state === state).length;
-    const info = this.slots.find((slot) => slot.info !== undefined)?.info;
+    const info = this.workers.firstInfo();
     return {
-      ok: !this.closed && this.slots.some((slot) => slot.state === "idle" || slot.state === "busy"),
+      ok: this.workers.healthy,
       languages: this.languages,
       isolation: {
         kind: this.isolation.kind,
@@ -286,29 +160,16 @@ export class PythonPool implements Executor {
         tracer: info?.tracer,
         nested_namespaces: info?.nested_namespaces,
       },
-      workers: {
-        size: this.slots.length,
-        ready: count("idle"),
-        busy: count("busy"),
-        queued: this.queue.length,
-        restarts: this.restarts,
-      },
+      workers: this.workers.counts(),
     };
   }
 
   /** Pids of the fork server processes (for tests that check nothing is left behind). */
   workerPids(): number[] {
-    return this.slots.map((slot) => slot.process.pid).filter((pid): pid is number => pid !== undefined);
+    return this.workers.pids();
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const entry of this.queue.splice(0)) entry.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
-    await Promise.all(
-      this.slots.map(async (slot) => {
-        slot.process.kill();
-        await slot.process.exit;
-      }),
-    );
+  close(): Promise<void> {
+    return this.workers.close();
   }
 }

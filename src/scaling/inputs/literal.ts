@@ -238,3 +238,39 @@ export function fromJson(value: unknown): PyValue {
   if (Array.isArray(value)) return { type: "list", items: value.map(fromJson) };
   return { type: "dict", entries: Object.entries(value as Record<string, unknown>).map(([key, item]) => [{ type: "str", value: key }, fromJson(item)] as const) };
 }
+
+/**
+ * A Python value as JSON, for languages whose tests take JSON arguments
+ * (JavaScript); undefined when JSON cannot hold it (sets, non-string keys,
+ * NaN, integers beyond 2^53).
+ */
+export function toJson(value: PyValue): unknown {
+  switch (value.type) {
+    case "none":
+      return null;
+    case "bool":
+      return value.value;
+    case "int":
+      return value.value >= BigInt(Number.MIN_SAFE_INTEGER) && value.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value.value) : undefined;
+    case "float":
+      return Number.isFinite(value.value) ? value.value : undefined;
+    case "str":
+      return value.value;
+    case "list":
+    case "tuple": {
+      const items = value.items.map(toJson);
+      return items.includes(undefined) ? undefined : items;
+    }
+    case "set":
+      return undefined;
+    case "dict": {
+      const entries: [string, unknown][] = [];
+      for (const [key, item] of value.entries) {
+        const converted = toJson(item);
+        if (key.type !== "str" || converted === undefined) return undefined;
+        entries.push([key.value, converted]);
+      }
+      return Object.fromEntries(entries);
+    }
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 
-export const LANGUAGES = ["python"] as const;
+export const LANGUAGES = ["python", "javascript"] as const;
 export const Language = z.enum(LANGUAGES);
 export type Language = z.infer<typeof Language>;
 
@@ -52,6 +52,24 @@ export const AssertTest = z.strictObject({
 
 export const TestSpec = z.discriminatedUnion("kind", [CallTest, StdioTest, AssertTest]);
 export type TestSpec = z.infer<typeof TestSpec>;
+
+/**
+ * What a language's tests cannot use: keyword arguments exist only in Python.
+ * Adds an issue naming the field (e.g. `tests.2.kwargs`).
+ */
+export function checkTestsForLanguage(
+  language: Language,
+  tests: readonly TestSpec[],
+  context: { addIssue(issue: { code: "custom"; path: (string | number)[]; message: string }): void },
+  path: (string | number)[],
+): void {
+  if (language !== "javascript") return;
+  tests.forEach((test, index) => {
+    if (test.kind === "call" && test.kwargs !== undefined) {
+      context.addIssue({ code: "custom", path: [...path, index, "kwargs"], message: "JavaScript calls have no keyword arguments: pass an object in args" });
+    }
+  });
+}
 
 export const TRACE_MODES = ["none", "failing", "all"] as const;
 

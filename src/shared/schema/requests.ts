@@ -5,6 +5,7 @@
 import { z } from "zod";
 
 import {
+  checkTestsForLanguage,
   Language,
   Limits,
   MAX_CODE_CHARS,
@@ -23,7 +24,7 @@ export const ExecuteRequest = z.strictObject({
   tests: z.array(TestSpec).min(1).max(MAX_TESTS_PER_REQUEST),
   trace: TraceCapture.prefault({}),
   limits: Limits.prefault({}),
-});
+}).superRefine((request, context) => checkTestsForLanguage(request.language, request.tests, context, ["tests"]));
 export type ExecuteRequest = z.infer<typeof ExecuteRequest>;
 
 /** The executor's view of a validated /v1/execute request. */

@@ -1,7 +1,7 @@
 /** POST /v1/solve: the problem, the scaling settings, and what the run returns. */
 import { z } from "zod";
 
-import { Language, Limits, MAX_CODE_CHARS, MAX_TESTS_PER_REQUEST, TestSpec, TraceFormat } from "./execution.ts";
+import { checkTestsForLanguage, Language, Limits, MAX_CODE_CHARS, MAX_TESTS_PER_REQUEST, TestSpec, TraceFormat } from "./execution.ts";
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -17,6 +17,12 @@ export const Problem = z.strictObject({
     .max(MAX_TESTS_PER_REQUEST)
     .default([])
     .describe("never shown to the model, never streamed: only the final answer is run against them"),
+}).superRefine((problem, context) => {
+  checkTestsForLanguage(problem.language, problem.tests, context, ["tests"]);
+  checkTestsForLanguage(problem.language, problem.hidden_tests, context, ["hidden_tests"]);
+  if (problem.language === "javascript" && problem.doctests) {
+    context.addIssue({ code: "custom", path: ["doctests"], message: "doctests are Python's `>>>` examples; give JavaScript examples as tests" });
+  }
 });
 export type Problem = z.infer<typeof Problem>;
 
