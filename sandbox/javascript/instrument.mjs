@@ -154,6 +154,8 @@ class FunctionScope {
     this.frameName = frameName;
     /** Methods show `this` (the object's state), as Python shows `self`. */
     this.showsThis = showsThis;
+    /** var-declared names: they outlive the block that declares them. */
+    this.vars = new Set();
     /** Visible names in declaration order: params, vars, block-scoped names (popped when their block ends). */
     this.names = [...names];
   }
@@ -194,22 +196,14 @@ export function instrument(source, prefix) {
       if (statement.type !== "EmptyStatement") insert(statement.start, `${siteCall(scope, statement.loc.start.line)};`);
       visit(statement, scope);
       const names = declaredNames(statement);
-      if (statement.kind === "var") scope.names.push(...names);
-      else if (!switchCase) scope.names.push(...names);
+      if (statement.kind === "var") for (const name of names) scope.vars.add(name);
+      // let/const directly in a switch case may be skipped over by a jump to a later case (TDZ).
+      if (statement.kind === "var" || !switchCase) scope.names.push(...names);
     }
     // Block-scoped names end with the block; var names stay (hoisted to the function).
-    const kept = scope.names.slice(mark).filter((name, position) => {
-      void position;
-      return varNames(statements).has(name);
-    });
+    const kept = scope.names.slice(mark).filter((name) => scope.vars.has(name));
     scope.names.length = mark;
     scope.names.push(...kept);
-  }
-
-  function varNames(statements) {
-    const names = new Set();
-    for (const statement of statements) if (statement.type === "VariableDeclaration" && statement.kind === "var") for (const name of declaredNames(statement)) names.add(name);
-    return names;
   }
 
   /** A statement in a body position that may not be a block: wrap it so a site can precede it. */
@@ -291,7 +285,10 @@ export function instrument(source, prefix) {
         const mark = scope.names.length;
         if (node.init) {
           visit(node.init, scope, node);
-          if (node.init.type === "VariableDeclaration") scope.names.push(...declaredNames(node.init));
+          if (node.init.type === "VariableDeclaration") {
+            scope.names.push(...declaredNames(node.init));
+            if (node.init.kind === "var") for (const name of declaredNames(node.init)) scope.vars.add(name);
+          }
         }
         if (node.test) {
           insert(node.test.start, `(${siteCall(scope, node.test.loc.start.line)},`);

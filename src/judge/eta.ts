@@ -17,7 +17,8 @@ export interface EtaStanding {
   readonly steps: number;
 }
 
-const CLASS_ORDER: Readonly<Record<FailureClass, number>> = {
+/** Failure classes from best to worst (the ETA order); preferences.ts ranks by it too. */
+export const CLASS_ORDER: Readonly<Record<FailureClass, number>> = {
   passed: 0,
   wrong_answer: 1,
   runtime_error: 2,

@@ -6,7 +6,7 @@
  * timeout or memory/output limit over a syntax error). Two programs that
  * stand the same make no pair.
  */
-import { etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";
+import { CLASS_ORDER, etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";
 import type { ExecutionReport } from "../shared/schema/execution.ts";
 import type { PreferenceRule } from "../shared/schema/runs.ts";
 
@@ -18,15 +18,6 @@ export interface Preference {
   readonly rule: PreferenceRule;
 }
 
-const SEVERITY: Readonly<Record<FailureClass, number>> = {
-  passed: 0,
-  wrong_answer: 1,
-  runtime_error: 2,
-  resource: 3,
-  syntax_error: 4,
-  error: 5,
-  no_code: 6,
-};
 
 export function preferenceBetween(first: EtaStanding, second: EtaStanding): Preference | undefined {
   const firstPasses = first.failure === "passed";
@@ -35,7 +26,7 @@ export function preferenceBetween(first: EtaStanding, second: EtaStanding): Pref
   if (firstPasses) return undefined;
   if (first.passed !== second.passed) return { better: first.passed > second.passed ? 0 : 1, rule: "more_tests_passed" };
   if (first.steps !== second.steps) return { better: first.steps > second.steps ? 0 : 1, rule: "more_steps_before_error" };
-  if (first.failure !== second.failure) return { better: SEVERITY[first.failure] < SEVERITY[second.failure] ? 0 : 1, rule: "milder_failure" };
+  if (first.failure !== second.failure) return { better: CLASS_ORDER[first.failure] < CLASS_ORDER[second.failure] ? 0 : 1, rule: "milder_failure" };
   return undefined;
 }
 
