@@ -137,6 +137,29 @@ describe("traces", () => {
   });
 });
 
+describe("traces of runs that time out", () => {
+  it("keep the head and the newest events before the deadline", async () => {
+    const report = await pool.execute(
+      job({
+        language: "javascript",
+        code: "function spin(n) {\n  let i = 0;\n  while (true) {\n    i = (i + n) % 1000;\n  }\n}\n",
+        entry_point: "spin",
+        tests: [{ kind: "call", args: [3], expected: 0 }],
+        trace: { max_events: 1_000 },
+        limits: { timeout_ms: 300 },
+      }),
+    );
+    const test = report.tests[0];
+    expect(test?.status).toBe("timeout");
+    const trace = test?.trace;
+    expect(trace).toMatchObject({ truncated: true, total_steps: null, gap: { after_step: 750, reason: expect.stringContaining("timeout") } });
+    expect(trace?.events[0]).toMatchObject({ step: 1, event: "call", function: "spin" });
+    expect(trace?.events.filter((event) => (event.step ?? 0) <= 750)).toHaveLength(750);
+    expect(trace?.events.length).toBe(1_000);
+    expect(trace?.events.at(-1)?.step).toBeGreaterThan(10_000);
+  });
+});
+
 describe("hostile programs", () => {
   const cases: [string, string, string][] = [
     ["an endless loop", "function f() { while (true) {} }", "timeout"],

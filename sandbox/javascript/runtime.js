@@ -1103,7 +1103,8 @@
   }
   function emit(event) {
     event.step = recorder.eventCount;
-    if (recorder.mode === "ring") {
+    if (recorder.mode === "ring" && recorder.eventCount > recorder.headCapacity) {
+      // A run replayed to its deadline: the head as usual, then the newest events.
       push(recorder.tail, event);
       if (recorder.tail.length > recorder.tailCapacity * 2) {
         const kept = [];
@@ -1365,7 +1366,7 @@
       }
       if (value !== undefined) return value;
       const exported = moduleRecord.exports;
-      if (typeof exported === "function" && (exported.name === name || true)) {
+      if (typeof exported === "function") {
         const own = readProperty(exported, name);
         return own.ok ? own.value : exported;
       }
@@ -1433,10 +1434,10 @@
         const described = describeThrown(outcome.error, { test: test.testLines });
         if (outcome.error instanceof AssertionError) {
           const details = outcome.error.tracefixAssertion;
-          const line = described.frames.length > 0 ? described.frames[described.frames.length - 1] : undefined;
-          let sourceLine = undefined;
+          // The test's line that made the failing call (none when the program itself asserted).
+          let sourceLine = 0;
           for (let index = 0; index < described.frames.length; index++) if (described.frames[index].file === "test") sourceLine = described.frames[index].line;
-          described.assertion = { operator: details.operator, left: details.left, right: details.right, source: driver.testSourceLine(sourceLine ?? (line === undefined ? 0 : line.line)) };
+          described.assertion = { operator: details.operator, left: details.left, right: details.right, source: driver.testSourceLine(sourceLine) };
         }
         result = `"outcome":"error","error":${errorText(described)}`;
       }
@@ -1446,9 +1447,10 @@
       if (recorder.on) {
         // Settle the frames still open (a test that timed out or ended in a callback).
         const events = [];
-        const source = recorder.mode === "head" ? recorder.head : recorder.tail;
-        const first = recorder.mode === "ring" && source.length > recorder.tailCapacity ? source.length - recorder.tailCapacity : 0;
-        for (let index = first; index < source.length; index++) push(events, eventText(source[index]));
+        for (let index = 0; index < recorder.head.length; index++) push(events, eventText(recorder.head[index]));
+        const tail = recorder.tail;
+        const first = recorder.mode === "ring" && tail.length > recorder.tailCapacity ? tail.length - recorder.tailCapacity : 0;
+        for (let index = first; index < tail.length; index++) push(events, eventText(tail[index]));
         text += `,"trace":{"events":[${join(events, ",")}],"event_count":${StringRef(recorder.eventCount)},"line_count":${StringRef(recorder.lineCount)}}`;
       }
       return `${text}}`;
@@ -1459,10 +1461,6 @@
     },
     setTestSource(source) {
       test.testSource = apply(stringSplit, source, ["\n"]);
-    },
-    /** Describe a value the worker holds a reference to (errors thrown at a stdio program's top level). */
-    describe(error) {
-      return errorText(describeThrown(error, { test: test.testLines }));
     },
     /** How an expected JSON value is shown (the same rendering as the program's values). */
     expectedFromJson(text) {

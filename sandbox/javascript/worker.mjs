@@ -22,7 +22,7 @@ import { createRequire } from "node:module";
 import * as acorn from "acorn";
 import ivm from "isolated-vm";
 
-import { instrument, parseProgram, ProgramSyntaxError, toScript } from "./instrument.mjs";
+import { instrument, ProgramSyntaxError, toScript } from "./instrument.mjs";
 
 const RUNTIME_SOURCE = readFileSync(new URL("./runtime.js", import.meta.url), "utf8");
 const DRIVER_FUNCTIONS = ["configure", "beginTest", "callEntry", "runTestFunction", "programFinished", "step", "stepMany", "finish", "expectedValue", "expectedFromJson", "moduleThrew", "setTestSource", "settleOpen"];
@@ -274,7 +274,6 @@ class Run {
     this.tracedOptions = { ...this.sessionOptions, tracerName: `${this.prefix}T` };
     this.plainCode = undefined;
     this.instrumentedCode = undefined;
-    this.syntaxError = undefined;
     /** Sessions disposed after the report is sent (disposing takes ~1 ms). */
     this.finished = [];
   }
@@ -370,7 +369,7 @@ class Run {
       if (programError !== undefined) {
         if (programError.kind === "syntax") return { outcome: "syntax", error: programError.error, started };
         if (programError.kind === "timeout") return { outcome: "load-timeout", started };
-        return { outcome: "error", error: { ...programError.error, message: programError.error.message }, started, load: true };
+        return { outcome: "error", error: programError.error, started };
       }
       if (test.kind === "call") {
         expected = this.expectedFor(session, test, remaining);
@@ -387,7 +386,7 @@ class Run {
         if (argumentList !== undefined) session.functions.callEntry.applySync(session.driver.derefInto(), [this.entryPoint ?? "", "", argumentList.derefInto()], { timeout: milliseconds(remaining()) });
         else session.call("callEntry", [this.entryPoint ?? "", JSON.stringify(test.args ?? [])], remaining());
       } else {
-        const parameter = assertDeclaresAssert(test.code) ? "_tracefixAssert" : "assert";
+        const parameter = this.declaresAssert(test.code) ? "_tracefixAssert" : "assert";
         let testFunction;
         try {
           testFunction = session.compileTest(`(function (${parameter}, require) {\n${test.code}\n})`).runSync(session.context, { reference: true, timeout: milliseconds(remaining()) });
@@ -417,6 +416,13 @@ class Run {
     raw.started = started;
     raw.expected = expected;
     return raw;
+  }
+
+  /** Parsed once per test code, not once per pass. */
+  declaresAssert(code) {
+    this.assertDeclarations ??= new Map();
+    if (!this.assertDeclarations.has(code)) this.assertDeclarations.set(code, assertDeclaresAssert(code));
+    return this.assertDeclarations.get(code);
   }
 
   /** The expected value of a call test: JSON (canonical here), else an `output` expression evaluated in the isolate. */
@@ -484,7 +490,6 @@ class Run {
         return result;
       case "error": {
         result.error = raw.error;
-        if (raw.load) result.error = { ...raw.error, message: raw.error.message };
         const assertion = raw.error?.assertion;
         if (assertion !== undefined) {
           result.status = "wrong_answer";
@@ -560,9 +565,6 @@ class Run {
         // A test that timed out or ran the isolate out of memory leaves it unusable: the next test gets a fresh one.
         session.dispose();
       }
-      if (test.kind === "stdio" || result.status === "syntax_error") {
-        /* stdio tests get a fresh context each; nothing to reset */
-      }
       results.push(result);
       this.send({ t: "result", index, result });
     }
@@ -579,7 +581,17 @@ class Run {
       try {
         return { raw: this.runTest(session, test, mode), failure: undefined };
       } catch (error) {
-        return { raw: undefined, failure: hostFailure(error) };
+        const failure = hostFailure(error);
+        // A timed-out isolate is still readable: what the recorder kept up to the deadline.
+        if (failure === "timeout" && mode.mode === "ring") {
+          try {
+            session.call("settleOpen", [], 1_000);
+            return { raw: JSON.parse(session.call("finish", [test.kind], 1_000)), failure };
+          } catch {
+            return { raw: undefined, failure };
+          }
+        }
+        return { raw: undefined, failure };
       } finally {
         this.finished.push(session);
       }
@@ -589,7 +601,7 @@ class Run {
       if (first.failure !== "timeout") return undefined;
       // It never finished: replay keeping the newest events until the deadline.
       const ring = attempt({ mode: "ring", head, tail });
-      if (ring.raw?.trace !== undefined) return this.rawTrace(ring.raw.trace.events, started, { timedOut: true, head });
+      if (ring.raw?.trace !== undefined) return this.timedOutTrace(ring.raw.trace.events, started, head);
       return undefined;
     }
     const trace = first.raw.trace;
@@ -633,18 +645,17 @@ class Run {
     };
   }
 
-  rawTrace(events, started, { timedOut, head }) {
-    const headEvents = events.filter((event) => event.step <= head);
+  /** The events a timed-out run's replay kept: its head, then its newest events before the deadline. */
+  timedOutTrace(events, started, head) {
     const tailEvents = events.filter((event) => event.step > head);
-    const lines = events.filter((event) => event.event === "line").length;
     const firstTail = tailEvents[0]?.step;
     return {
-      events: [...headEvents, ...tailEvents],
+      events,
       backend: "instrumented",
-      truncated: tailEvents.length > 0 && firstTail !== head + 1 ? true : timedOut,
+      truncated: true,
       total_events: null,
       total_steps: null,
-      steps_at_least: Math.max(lines, events.length > 0 ? events.filter((event) => event.event === "line").length : 0),
+      steps_at_least: events.filter((event) => event.event === "line").length,
       gap: firstTail === undefined ? null : { after_step: head, events: firstTail - head - 1, reason: "timeout: the last events before the deadline" },
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     };
@@ -730,9 +741,6 @@ function handle(message) {
     send({ t: "idle" });
   }
 }
-
-// The parse used by checkSyntax and the instrumenter is acorn's; keep one import path.
-void parseProgram;
 
 let failures = 0;
 process.on("message", (message) => {
