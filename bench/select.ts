@@ -31,7 +31,7 @@ import { dataDirectory, datasetPath, loadDataset, testsOf, type DatasetRecord } 
 import { PythonPool } from "../src/sandbox/index.ts";
 import { loadPrompts, publicTests, Selection } from "../src/scaling/index.ts";
 import { silentLogger } from "../src/shared/logger.ts";
-import type { TestSpec } from "../src/shared/schema/execution.ts";
+import { Limits, type TestSpec } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
 import { JudgeSettings, InputSettings, SolveTrace } from "../src/shared/schema/solve.ts";
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type CandidateScorer } from "../src/judge/index.ts";
@@ -190,7 +190,7 @@ await Promise.all(
         judge: JudgeSettings.parse({ method }),
         inputs: InputSettings.parse({ llm: false }),
         trace: SolveTrace.parse({}),
-        limits: { timeout_ms: TIMEOUT_MS, memory_mb: 512, output_bytes: 65_536 },
+        limits: Limits.parse({ timeout_ms: TIMEOUT_MS }),
       },
       { executor: pool, prompts, scorer, logger: silentLogger },
       new AbortController().signal,

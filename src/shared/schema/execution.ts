@@ -91,6 +91,14 @@ export const Limits = z.strictObject({
   timeout_ms: z.int().min(10).max(60_000).default(3_000).describe("wall-clock limit per test"),
   memory_mb: z.int().min(64).max(8_192).default(512).describe("address-space limit of the program's process"),
   output_bytes: z.int().min(1_024).max(16 << 20).default(65_536).describe("stdout + stderr per test"),
+  total_ms: z
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(60_000)
+    .describe(
+      "wall-clock budget of the whole run (every test, traced re-runs included): a test that would start after it is spent is not run and reported as `timeout` with error type `BudgetExhausted`; each test's own limit is cut to what is left",
+    ),
 });
 export type Limits = z.infer<typeof Limits>;
 
@@ -166,6 +174,14 @@ export const TestReport = z.object({
   steps: z.int().nullable().describe("executed line events, when traced"),
   steps_at_least: z.int().optional(),
   duration_ms: z.number().nullable(),
+  omitted: z
+    .object({
+      stdout_bytes: z.int().optional(),
+      stderr_bytes: z.int().optional(),
+      trace_events: z.int().optional(),
+    })
+    .optional()
+    .describe("what was left out of this report to keep the reply within its size bound (bytes of output, events of the trace)"),
   trace: RawTrace.optional(),
   rendering: z.string().optional().describe("failing tests: the feedback and trace as a model would read it, within trace.budget"),
 });
