@@ -8,6 +8,21 @@ import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/e
 export interface ExecuteOptions {
   /** Aborting drops the job if it is still queued and stops it if it runs. */
   readonly signal?: AbortSignal | undefined;
+  /** Who the work is for: jobs are queued fairly per client (architecture/sandbox.md, "Admission"). */
+  readonly client?: string | undefined;
+  /** Reject with `sandbox_busy` (503) when the job has not started within this time. */
+  readonly queueTimeoutMs?: number | undefined;
+}
+
+/**
+ * The longest a job can take: every test to its limit, a traced re-run of
+ * up to `trace.max_tests` of them (about 1.5× the limit each, at most), all
+ * within the run's own `total_ms`.
+ */
+export function worstCaseMs(job: ExecutionJob): number {
+  const { timeout_ms: timeout, total_ms: total } = job.limits;
+  const traced = job.trace.mode === "none" ? 0 : Math.min(job.tests.length, job.trace.max_tests);
+  return Math.min(total, Math.max(1, job.tests.length) * timeout + traced * timeout * 0.5);
 }
 
 export interface WorkerCounts {
@@ -41,8 +56,26 @@ export interface Executor {
    * sandbox itself failed; rejects only when the caller aborted.
    */
   execute(job: ExecutionJob, options?: ExecuteOptions): Promise<ExecutionReport>;
+  /**
+   * Throws OverloadedError (429/503 with a retry delay) when new work of
+   * `client` in `language` would not be taken now; HTTP routes ask before
+   * they start.
+   */
+  admit(language: Language, client: string): void;
   /** Does the program compile? (Used to tell a program from prose in an unfenced model reply.) */
   checkSyntax(language: Language, code: string, options?: ExecuteOptions): Promise<SyntaxCheck>;
   health(): ExecutorHealth;
   close(): Promise<void>;
+}
+
+/** The same executor, with every job queued under `client` (a run's work is its client's). */
+export function forClient(executor: Executor, client: string): Executor {
+  return {
+    languages: executor.languages,
+    execute: (job, options) => executor.execute(job, { ...options, client }),
+    admit: (language) => executor.admit(language, client),
+    checkSyntax: (language, code, options) => executor.checkSyntax(language, code, { ...options, client }),
+    health: () => executor.health(),
+    close: () => executor.close(),
+  };
 }

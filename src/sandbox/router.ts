@@ -35,6 +35,10 @@ export class SandboxRouter implements Executor {
     return this.executorFor(job.language).execute(job, options);
   }
 
+  admit(language: Language, client: string): void {
+    this.executorFor(language).admit(language, client);
+  }
+
   checkSyntax(language: Language, code: string, options?: ExecuteOptions): Promise<SyntaxCheck> {
     return this.executorFor(language).checkSyntax(language, code, options);
   }

@@ -1,13 +1,16 @@
 /**
  * The part every sandbox pool shares, whatever runs in its workers (Python
  * fork servers, JavaScript isolate workers): a fixed set of slots, each
- * holding one worker process; work queued in arrival order and given to the
- * longest-idle worker; a worker that dies is replaced (more slowly when it
- * keeps dying); aborting drops queued work.
+ * holding one worker process; work queued per client and handed out fairly
+ * (fair-queue.ts) to the longest-idle worker; admission control (bounded
+ * queues, refusal when the wait would be too long); a worker that dies is
+ * replaced (more slowly when it keeps dying); aborting drops queued work.
  */
-import { AbortedError, SandboxError } from "../shared/errors.ts";
+import { AbortedError, OverloadedError, SandboxError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
-import type { WorkerCounts } from "./executor.ts";
+import type { ExecutionJob } from "../shared/schema/execution.ts";
+import { worstCaseMs, type ExecuteOptions, type WorkerCounts } from "./executor.ts";
+import { FairQueue } from "./fair-queue.ts";
 
 /** What the pool needs of a worker process. */
 export interface PoolProcess<Info> {
@@ -18,6 +21,13 @@ export interface PoolProcess<Info> {
   kill(): void;
 }
 
+/** The job a busy slot runs: who asked, since when, how long it may take at worst. */
+interface Occupant {
+  readonly client: string;
+  readonly startedAt: number;
+  readonly worstCaseMs: number;
+}
+
 export interface Slot<Process extends PoolProcess<Info>, Info> {
   readonly index: number;
   process: Process;
@@ -26,13 +36,49 @@ export interface Slot<Process extends PoolProcess<Info>, Info> {
   recentExits: number[];
   /** When the slot last became idle: the longest-idle worker is the readiest (it had time to prepare its next run). */
   idleSince: number;
+  occupant: Occupant | undefined;
 }
 
 interface QueuedTask<Process extends PoolProcess<Info>, Info> {
+  readonly client: string;
+  readonly worstCaseMs: number;
   readonly signal: AbortSignal | undefined;
   readonly perform: (slot: Slot<Process, Info>) => Promise<void>;
   readonly reject: (error: Error) => void;
   readonly onAbort: () => void;
+  expiry: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Bounds of the queue; see architecture/sandbox.md, "Admission". */
+export interface AdmissionLimits {
+  /** Jobs one client may have queued or running at once (more: 429). */
+  readonly perClient: number;
+  /** Jobs queued over all clients (more: 503). */
+  readonly queued: number;
+  /** A job that would wait longer than this behind other clients' work is refused (503). */
+  readonly maxWaitMs: number;
+}
+
+export const DEFAULT_ADMISSION: AdmissionLimits = { perClient: 32, queued: 1_024, maxWaitMs: 3_000 };
+
+/** A job that has run this long is taken to be a long one: it frees its worker only at its worst case. */
+const LONG_RUNNING_MS = 500;
+
+export interface EnqueueOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** The fair-queuing key (the HTTP client, or the client that started a run). */
+  readonly client?: string | undefined;
+  /** The most the job can take (limits); used to estimate waits. */
+  readonly worstCaseMs?: number | undefined;
+  /** Give up, with a 503, when the job has not started within this time (HTTP requests waiting for a worker). */
+  readonly queueTimeoutMs?: number | undefined;
+}
+
+export const INTERNAL_CLIENT = "internal";
+
+/** How a pool queues one job of an executor call. */
+export function queueOptions(job: ExecutionJob, options: ExecuteOptions): EnqueueOptions {
+  return { signal: options.signal, client: options.client, worstCaseMs: worstCaseMs(job), queueTimeoutMs: options.queueTimeoutMs };
 }
 
 export interface WorkerSlotsOptions<Process> {
@@ -41,19 +87,22 @@ export interface WorkerSlotsOptions<Process> {
   readonly logger: Logger;
   /** Used in log lines, e.g. "Python fork server". */
   readonly workerName: string;
+  readonly admission?: AdmissionLimits | undefined;
 }
 
 export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
   readonly slots: Slot<Process, Info>[] = [];
-  private readonly queue: QueuedTask<Process, Info>[] = [];
+  private readonly queue = new FairQueue<QueuedTask<Process, Info>>();
   private readonly options: WorkerSlotsOptions<Process>;
+  private readonly admission: AdmissionLimits;
   restarts = 0;
   closed = false;
 
   constructor(options: WorkerSlotsOptions<Process>) {
     this.options = options;
+    this.admission = options.admission ?? DEFAULT_ADMISSION;
     for (let index = 0; index < options.size; index++) {
-      this.slots.push({ index, process: this.spawn(index), state: "starting", info: undefined, recentExits: [], idleSince: 0 });
+      this.slots.push({ index, process: this.spawn(index), state: "starting", info: undefined, recentExits: [], idleSince: 0, occupant: undefined });
     }
   }
 
@@ -103,40 +152,113 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
     }, delay).unref();
   }
 
+  /**
+   * Refuses, before any work is queued, what the pool will not take now: a
+   * client over its share (429), a full queue, or a wait behind other
+   * clients' jobs longer than the limit (503). Both say when to retry.
+   */
+  admit(client: string): void {
+    const limits = this.admission;
+    if (this.queue.load(client) >= limits.perClient) {
+      const retry = this.retryAfter(this.estimateWait(client));
+      throw new OverloadedError("too_many_requests", "sandbox", `this client already has ${limits.perClient} sandbox jobs queued or running; retry in ${retry} s`, retry);
+    }
+    if (this.queue.size >= limits.queued) {
+      const retry = this.retryAfter(this.estimateWait(client));
+      throw new OverloadedError("sandbox_busy", "sandbox", `the sandbox queue is full (${limits.queued} jobs); retry in ${retry} s`, retry);
+    }
+    // A client with work of its own in the queue waits for it by choice; the per-client bound holds it.
+    if (this.queue.load(client) > 0) return;
+    const wait = this.estimateWait(client);
+    if (wait > limits.maxWaitMs) {
+      const retry = this.retryAfter(wait);
+      throw new OverloadedError("sandbox_busy", "sandbox", `every sandbox worker is busy with long jobs for about ${retry} s more; retry then`, retry);
+    }
+  }
+
+  /**
+   * When a new job of `client` would start: busy workers free at their job's
+   * worst case (a job that started less than LONG_RUNNING_MS ago is expected
+   * to end soon), then the jobs served before it take the earliest free workers.
+   */
+  estimateWait(client: string): number {
+    const now = performance.now();
+    const freeAt = this.slots
+      .filter((slot) => slot.state !== "dead" && slot.state !== "starting")
+      .map((slot) => {
+        const occupant = slot.occupant;
+        if (slot.state !== "busy" || occupant === undefined || now - occupant.startedAt < LONG_RUNNING_MS) return now;
+        return Math.max(now, occupant.startedAt + occupant.worstCaseMs);
+      });
+    if (freeAt.length === 0) return 0;
+    for (const task of this.queue.servedBefore(client)) {
+      freeAt.sort((left, right) => left - right);
+      freeAt[0] = (freeAt[0] as number) + task.worstCaseMs;
+    }
+    return Math.min(...freeAt) - now;
+  }
+
+  private retryAfter(waitMs: number): number {
+    return Math.max(1, Math.ceil(waitMs / 1000));
+  }
+
   /** Queues `work` for the next free worker; aborting drops it from the queue. */
-  enqueue<Result>(signal: AbortSignal | undefined, work: (slot: Slot<Process, Info>, resolve: (value: Result) => void) => Promise<void>): Promise<Result> {
+  enqueue<Result>(
+    options: EnqueueOptions,
+    work: (slot: Slot<Process, Info>, resolve: (value: Result) => void) => Promise<void>,
+  ): Promise<Result> {
+    const { signal } = options;
     if (this.closed) return Promise.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
     if (signal?.aborted) return Promise.reject(new AbortedError("sandbox"));
+    const client = options.client ?? INTERNAL_CLIENT;
     return new Promise<Result>((resolve, reject) => {
       const task: QueuedTask<Process, Info> = {
+        client,
+        worstCaseMs: options.worstCaseMs ?? 10_000,
         signal,
         perform: (slot) => work(slot, resolve).catch(reject),
         reject,
         onAbort: () => {
-          const position = this.queue.indexOf(task);
-          if (position >= 0) {
-            this.queue.splice(position, 1);
-            reject(new AbortedError("sandbox", "the job was dropped from the queue"));
-          }
+          if (this.dequeue(task)) reject(new AbortedError("sandbox", "the job was dropped from the queue"));
         },
+        expiry: undefined,
       };
+      if (options.queueTimeoutMs !== undefined) {
+        task.expiry = setTimeout(() => {
+          if (!this.dequeue(task)) return;
+          const retry = this.retryAfter(this.estimateWait(client));
+          reject(new OverloadedError("sandbox_busy", "sandbox", `no sandbox worker became free within ${options.queueTimeoutMs} ms; retry in ${retry} s`, retry));
+        }, options.queueTimeoutMs);
+      }
       signal?.addEventListener("abort", task.onAbort, { once: true });
-      this.queue.push(task);
+      this.queue.push(client, task);
       this.dispatch();
     });
   }
 
+  /** Takes a waiting task out of the queue; false when it already started. */
+  private dequeue(task: QueuedTask<Process, Info>): boolean {
+    if (!this.queue.remove(task.client, task)) return false;
+    this.release(task);
+    return true;
+  }
+
+  private release(task: QueuedTask<Process, Info>): void {
+    task.signal?.removeEventListener("abort", task.onAbort);
+    if (task.expiry !== undefined) clearTimeout(task.expiry);
+  }
+
   private dispatch(): void {
-    while (this.queue.length > 0) {
+    while (this.queue.size > 0) {
       let chosen: Slot<Process, Info> | undefined;
       for (const slot of this.slots) {
         if (slot.state === "idle" && (chosen === undefined || slot.idleSince < chosen.idleSince)) chosen = slot;
       }
       if (chosen === undefined) return;
-      const task = this.queue.shift();
-      if (task === undefined) return;
-      task.signal?.removeEventListener("abort", task.onAbort);
-      void this.occupy(chosen, task);
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      this.release(next.item);
+      void this.occupy(chosen, next.item);
     }
   }
 
@@ -144,9 +266,12 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
   private async occupy(slot: Slot<Process, Info>, task: QueuedTask<Process, Info>): Promise<void> {
     const process = slot.process;
     slot.state = "busy";
+    slot.occupant = { client: task.client, startedAt: performance.now(), worstCaseMs: task.worstCaseMs };
     try {
       await task.perform(slot);
     } finally {
+      this.queue.finished(task.client);
+      slot.occupant = undefined;
       if (slot.process === process && slot.state === "busy") {
         slot.state = process.alive ? "idle" : "dead";
         slot.idleSince = performance.now();
@@ -157,7 +282,7 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
 
   counts(): WorkerCounts {
     const count = (state: Slot<Process, Info>["state"]): number => this.slots.filter((slot) => slot.state === state).length;
-    return { size: this.slots.length, ready: count("idle"), busy: count("busy"), queued: this.queue.length, restarts: this.restarts };
+    return { size: this.slots.length, ready: count("idle"), busy: count("busy"), queued: this.queue.size, restarts: this.restarts };
   }
 
   get healthy(): boolean {
@@ -178,7 +303,10 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const entry of this.queue.splice(0)) entry.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
+    for (const task of this.queue.drain()) {
+      this.release(task);
+      task.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
+    }
     await Promise.all(
       this.slots.map(async (slot) => {
         slot.process.kill();

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { AbortedError, TracefixError } from "../shared/errors.ts";
+import { forClient } from "../sandbox/index.ts";
+import { AbortedError, OverloadedError, TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/schema/events.ts";
 import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
@@ -25,28 +26,65 @@ interface LiveRun extends ActiveRun {
   readonly listeners: Set<(event: RunEvent) => void>;
 }
 
+/** What runs need; without a model, runs can still be listed, read and exported, but none can start. */
+export type RunDependencies = Omit<ScalingDependencies, "model"> & { readonly model?: ScalingDependencies["model"] | undefined };
+
+export interface RunManagerOptions {
+  /** Runs going at once; more are refused with 503 `too_many_runs`. */
+  readonly maxRuns?: number;
+}
+
+export interface StartOptions {
+  /** Who started the run: its sandbox jobs are queued fairly under this client. */
+  readonly client?: string | undefined;
+}
+
 export class RunManager {
-  private readonly deps: ScalingDependencies;
+  private readonly deps: RunDependencies;
   private readonly store: RunStore;
   private readonly logger: Logger;
   private readonly live = new Map<string, LiveRun>();
+  private readonly maxRuns: number;
 
-  constructor(deps: ScalingDependencies, store: RunStore) {
+  constructor(deps: RunDependencies, store: RunStore, options: RunManagerOptions = {}) {
     this.deps = deps;
     this.store = store;
     this.logger = deps.logger;
+    this.maxRuns = options.maxRuns ?? 64;
   }
 
   get running(): number {
     return this.live.size;
   }
 
-  start(request: SolveRequest): ActiveRun {
+  get modelConfigured(): boolean {
+    return this.deps.model !== undefined;
+  }
+
+  /** The dependencies of a new run, or why it cannot start. */
+  private runDependencies(client: string | undefined): ScalingDependencies {
+    const model = this.deps.model;
+    if (model === undefined) {
+      throw new TracefixError(
+        "model_not_configured",
+        "policy",
+        "no language model is configured: set TRACEFIX_LLM_BASE_URL (and TRACEFIX_LLM_MODEL, TRACEFIX_LLM_API_KEY) or OPENAI_API_KEY",
+      );
+    }
+    if (this.live.size >= this.maxRuns) {
+      throw new OverloadedError("too_many_runs", "scaling", `${this.maxRuns} runs are going; retry when one ends`, 5);
+    }
+    const executor = client === undefined ? this.deps.executor : forClient(this.deps.executor, client);
+    return { ...this.deps, model, executor };
+  }
+
+  start(request: SolveRequest, options: StartOptions = {}): ActiveRun {
+    const deps = this.runDependencies(options.client);
     const id = `run_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     const controller = new AbortController();
     const listeners = new Set<(event: RunEvent) => void>();
     const created = this.store.create(id, request.strategy);
-    const done = this.drive(id, request, controller.signal, listeners, created);
+    const done = this.drive(id, request, deps, controller.signal, listeners, created);
     const run: LiveRun = {
       id,
       done,
@@ -63,12 +101,13 @@ export class RunManager {
   private async drive(
     id: string,
     request: SolveRequest,
+    deps: ScalingDependencies,
     signal: AbortSignal,
     listeners: Set<(event: RunEvent) => void>,
     created: Promise<void>,
   ): Promise<SolveResult> {
     await created;
-    const strategy = runStrategy({ runId: id, request, signal }, this.deps);
+    const strategy = runStrategy({ runId: id, request, signal }, deps);
     let next = 1;
     const publish = async (payload: RunEventPayload): Promise<void> => {
       const event = { ...payload, id: next++, run_id: id, time: new Date().toISOString() } as RunEvent;

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const model = modelFromEnvironment(logger);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const runs = model === undefined ? undefined : new RunManager({ model, executor, prompts, logger, scorer: reward }, new MemoryRunStore());
+  const runs = new RunManager({ model, executor, prompts, logger, scorer: reward }, new MemoryRunStore());
   if (model === undefined) {
     logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
   } else {
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     logger.info(`${signal}: shutting down`);
     server.close();
-    void (runs?.close() ?? Promise.resolve()).then(() => executor.close()).then(() => process.exit(0));
+    void runs.close().then(() => executor.close()).then(() => process.exit(0));
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));

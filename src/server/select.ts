@@ -1,16 +1,16 @@
 /** POST /v1/select: rank programs the client already has (parallel selection only). */
 import type { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 
 import type { CandidateScorer } from "../judge/index.ts";
 import type { LanguageModel } from "../policy/index.ts";
-import type { Executor } from "../sandbox/index.ts";
+import { forClient, type Executor } from "../sandbox/index.ts";
 import { selectPrograms } from "../scaling/index.ts";
-import { InvalidRequestError, TracefixError } from "../shared/errors.ts";
+import { TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Prompts } from "../shared/prompts.ts";
 import { SelectRequest } from "../shared/schema/solve.ts";
-import { parseRequest } from "./validation.ts";
+import { readRequest } from "./body.ts";
+import { clientOf } from "./client.ts";
 
 export interface SelectionServices {
   readonly prompts: Prompts;
@@ -27,23 +27,14 @@ export function requireRewardModel(method: string, scorer: CandidateScorer | und
 }
 
 export function registerSelectRoute(app: Hono, executor: Executor, services: SelectionServices, logger: Logger, maxBodyBytes: number): void {
-  const limitBody = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (context) =>
-      context.json({ error: new InvalidRequestError("body", `body: larger than the ${maxBodyBytes}-byte limit`).toJSON() }, 400),
-  });
-  app.post("/v1/select", limitBody, async (context) => {
-    let body: unknown;
-    try {
-      body = await context.req.json();
-    } catch {
-      throw new InvalidRequestError("body", "body: not valid JSON");
-    }
-    const request = parseRequest(SelectRequest, body);
+  app.post("/v1/select", async (context) => {
+    const request = await readRequest(context, SelectRequest, { maxBytes: maxBodyBytes, languageOf: (body) => body.problem.language });
     requireRewardModel(request.judge.method, services.scorer);
+    const client = clientOf(context);
+    executor.admit(request.problem.language, client);
     const result = await selectPrograms(
       request,
-      { executor, model: services.model, prompts: services.prompts, scorer: services.scorer, logger },
+      { executor: forClient(executor, client), model: services.model, prompts: services.prompts, scorer: services.scorer, logger },
       context.req.raw.signal,
     );
     return context.json(result);

@@ -4,14 +4,17 @@
  * this file writes them as `event:`/`id:`/`data:`.
  */
 import type { Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 
 import { dpoPairs, type CandidateScorer } from "../judge/index.ts";
-import type { RunManager } from "../scaling/index.ts";
+import type { Executor } from "../sandbox/index.ts";
+import { publicTests, type RunManager } from "../scaling/index.ts";
 import { InvalidRequestError, TracefixError } from "../shared/errors.ts";
 import { RunListQuery, type RunList } from "../shared/schema/runs.ts";
 import { SolveRequest } from "../shared/schema/solve.ts";
+import { readRequest } from "./body.ts";
+import { clientOf } from "./client.ts";
+import { notFound } from "./errors.ts";
 import { requireRewardModel } from "./select.ts";
 import { parseRequest } from "./validation.ts";
 
@@ -49,52 +52,46 @@ function streamRun(context: Context, runs: RunManager, runId: string, afterId: n
   });
 }
 
+/** The id to resume after: decimal digits only (`0x10`, `1e3`, `+3` are not ids). */
 function lastEventId(context: Context): number {
-  const header = context.req.header("last-event-id") ?? context.req.query("last_event_id") ?? "0";
-  const parsed = Number(header);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidRequestError("Last-Event-ID", "Last-Event-ID: must be a non-negative integer");
-  return parsed;
+  const header = (context.req.header("last-event-id") ?? context.req.query("last_event_id") ?? "0").trim();
+  if (!/^\d{1,15}$/.test(header)) throw new InvalidRequestError("Last-Event-ID", "Last-Event-ID: must be a non-negative decimal integer");
+  return Number(header);
 }
 
-export function registerSolveRoutes(
-  app: Hono,
-  runs: RunManager | undefined,
-  maxBodyBytes: number,
-  heartbeatMs = HEARTBEAT_MS,
-  scorer?: CandidateScorer,
-): void {
-  const requireRuns = (): RunManager => {
-    if (runs === undefined) {
-      throw new TracefixError(
-        "model_not_configured",
-        "policy",
-        "no language model is configured: set TRACEFIX_LLM_BASE_URL (and TRACEFIX_LLM_MODEL, TRACEFIX_LLM_API_KEY) or OPENAI_API_KEY",
-      );
-    }
-    return runs;
-  };
+export interface SolveRouteOptions {
+  readonly maxBodyBytes: number;
+  readonly heartbeatMs?: number | undefined;
+  readonly scorer?: CandidateScorer | undefined;
+  readonly executor: Executor;
+}
 
-  const limitBody = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (context) =>
-      context.json({ error: new InvalidRequestError("body", `body: larger than the ${maxBodyBytes}-byte limit`).toJSON() }, 400),
-  });
+/** A run must have something to pass: zero public tests would make any program "solved". */
+function requirePublicTests(request: SolveRequest): void {
+  if (publicTests(request.problem).length > 0) return;
+  throw new InvalidRequestError(
+    "problem.tests",
+    request.problem.doctests
+      ? "problem.tests: no public tests, and no examples were found in problem.prompt: give at least one test"
+      : "problem.tests: give at least one public test (or set problem.doctests to take them from the prompt)",
+  );
+}
 
-  app.post("/v1/solve", limitBody, async (context) => {
-    let body: unknown;
-    try {
-      body = await context.req.json();
-    } catch {
-      throw new InvalidRequestError("body", "body: not valid JSON");
-    }
-    const request = parseRequest(SolveRequest, body);
-    const manager = requireRuns();
-    if (request.strategy !== "sequential") requireRewardModel(request.judge.method, scorer);
-    const run = manager.start(request);
+export function registerSolveRoutes(app: Hono, runs: RunManager, options: SolveRouteOptions): void {
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+
+  app.post("/v1/solve", async (context) => {
+    const request = await readRequest(context, SolveRequest, { maxBytes: options.maxBodyBytes, languageOf: (body) => body.problem.language });
+    requirePublicTests(request);
+    if (request.strategy !== "sequential") requireRewardModel(request.judge.method, options.scorer);
+    const client = clientOf(context);
+    // The language's pool must exist and take work before a model call is spent.
+    options.executor.admit(request.problem.language, client);
+    const run = runs.start(request, { client });
     const cancelIfAsked = (): void => {
       if (request.on_disconnect === "cancel") run.cancel("the client disconnected");
     };
-    if (wantsEvents(context, request.stream)) return streamRun(context, manager, run.id, 0, heartbeatMs, cancelIfAsked);
+    if (wantsEvents(context, request.stream)) return streamRun(context, runs, run.id, 0, heartbeatMs, cancelIfAsked);
     const signal = context.req.raw.signal;
     signal.addEventListener("abort", cancelIfAsked, { once: true });
     try {
@@ -105,12 +102,13 @@ export function registerSolveRoutes(
     }
   });
 
-  const runNotFound = (context: Context): Response =>
-    context.json({ error: { code: "run_not_found", stage: "server", message: "no such run (or no longer kept)" } }, 404);
+  const runNotFound = (): never => {
+    throw notFound("no such run (or no longer kept)", "run_not_found");
+  };
 
   app.get("/v1/runs", async (context) => {
     const query = parseRequest(RunListQuery, context.req.query());
-    const summaries = await requireRuns().list({ status: query.status, limit: query.limit });
+    const summaries = await runs.list({ status: query.status, limit: query.limit });
     const list: RunList = {
       runs: summaries.map(({ run_id, status, strategy, created_at, updated_at, last_event_id }) => ({
         run_id,
@@ -125,30 +123,28 @@ export function registerSolveRoutes(
   });
 
   app.get("/v1/runs/:id", async (context) => {
-    const summary = await requireRuns().summary(context.req.param("id"));
-    if (summary === undefined) return runNotFound(context);
+    const summary = await runs.summary(context.req.param("id"));
+    if (summary === undefined) return runNotFound();
     return context.json(summary);
   });
 
   // The run's preference pairs as JSON Lines, in TRL's DPO format.
   app.get("/v1/runs/:id/preferences", async (context) => {
-    const manager = requireRuns();
     const runId = context.req.param("id");
-    const summary = await manager.summary(runId);
-    if (summary === undefined) return runNotFound(context);
+    const summary = await runs.summary(runId);
+    if (summary === undefined) return runNotFound();
     if (summary.status === "running") {
       throw new TracefixError("run_not_finished", "server", "the run is still going: its preference pairs are exported once it ends", { runId });
     }
-    const pairs = dpoPairs(await manager.events(runId));
+    const pairs = dpoPairs(await runs.events(runId));
     const body = pairs.map((pair) => `${JSON.stringify(pair)}\n`).join("");
     return context.body(body, 200, { "content-type": "application/x-ndjson; charset=utf-8", "X-Pair-Count": String(pairs.length) });
   });
 
   app.get("/v1/runs/:id/events", async (context) => {
-    const manager = requireRuns();
     const runId = context.req.param("id");
-    if ((await manager.summary(runId)) === undefined) return runNotFound(context);
+    if ((await runs.summary(runId)) === undefined) return runNotFound();
     // Following a run's events never cancels it.
-    return streamRun(context, manager, runId, lastEventId(context), heartbeatMs, () => undefined);
+    return streamRun(context, runs, runId, lastEventId(context), heartbeatMs, () => undefined);
   });
 }

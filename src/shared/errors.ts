@@ -79,3 +79,17 @@ export class PolicyError extends TracefixError {
     this.status = options.status;
   }
 }
+
+/**
+ * The server will not take this work now: a client's own queue is full
+ * (`too_many_requests`, HTTP 429) or the sandbox is saturated
+ * (`sandbox_busy`, `too_many_runs`, HTTP 503). `retryAfterSeconds` becomes
+ * the Retry-After header.
+ */
+export class OverloadedError extends TracefixError {
+  readonly retryAfterSeconds: number;
+  constructor(code: "too_many_requests" | "sandbox_busy" | "too_many_runs", stage: Stage, message: string, retryAfterSeconds: number) {
+    super(code, stage, message, { details: { retry_after_s: retryAfterSeconds } });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -3,6 +3,7 @@
  * test inputs the way Python (the default) or JavaScript would write them.
  */
 import type { Language, TestSpec } from "../shared/schema/execution.ts";
+import { ExactNumber } from "../shared/json.ts";
 import { javascriptLiteral } from "./javascript-text.ts";
 
 function pythonString(text: string): string {
@@ -19,8 +20,18 @@ function pythonString(text: string): string {
   return `${quote}${body}${quote}`;
 }
 
+/** repr() of a float literal the client wrote exactly (`1.0`, `-0.0`, `1e400`). */
+function exactPython(number: ExactNumber): string {
+  if (!number.isFloat) return BigInt(number.text).toString();
+  const value = Number(number.text);
+  if (Object.is(value, -0)) return "-0.0";
+  if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+  return Number.isInteger(value) && Math.abs(value) < 1e16 ? `${value}.0` : String(value);
+}
+
 /** repr() of a JSON value as Python would print the decoded value. */
 export function pythonLiteral(value: unknown): string {
+  if (value instanceof ExactNumber) return exactPython(value);
   if (value === null || value === undefined) return "None";
   if (value === true) return "True";
   if (value === false) return "False";

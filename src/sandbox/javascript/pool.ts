@@ -14,12 +14,14 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
-import { sandboxErrorReport, WorkerSlots } from "../worker-pool.ts";
+import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits } from "../worker-pool.ts";
 import { JavaScriptWorkerProcess, type JavaScriptWorkerInfo } from "./worker-process.ts";
 
 export interface JavaScriptPoolOptions {
   readonly size?: number | undefined;
   readonly logger?: Logger | undefined;
+  /** Queue bounds (architecture/sandbox.md, "Admission"). */
+  readonly admission?: AdmissionLimits | undefined;
 }
 
 interface RawReport {
@@ -50,12 +52,13 @@ export class JavaScriptPool implements Executor {
   private readonly workers: WorkerSlots<JavaScriptWorkerProcess, JavaScriptWorkerInfo>;
   private readonly logger: Logger;
 
-  private constructor(size: number, logger: Logger) {
+  private constructor(size: number, logger: Logger, admission: AdmissionLimits | undefined) {
     this.logger = logger;
     this.workers = new WorkerSlots<JavaScriptWorkerProcess, JavaScriptWorkerInfo>({
       size,
       logger,
       workerName: "JavaScript worker",
+      admission,
       spawn: (index) => new JavaScriptWorkerProcess(index),
     });
   }
@@ -63,7 +66,7 @@ export class JavaScriptPool implements Executor {
   static async start(options: JavaScriptPoolOptions = {}): Promise<JavaScriptPool> {
     const logger = options.logger ?? consoleLogger;
     const size = options.size ?? Math.max(1, availableParallelism());
-    const pool = new JavaScriptPool(size, logger);
+    const pool = new JavaScriptPool(size, logger, options.admission);
     if (!(await pool.workers.started())) {
       await pool.close();
       throw new SandboxError("worker_start_failed", "no JavaScript worker started (is isolated-vm built for this Node version?)");
@@ -75,7 +78,7 @@ export class JavaScriptPool implements Executor {
 
   async execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const startedAt = Date.now();
-    const outcome = await this.runOnWorker(job, options.signal, startedAt);
+    const outcome = await this.runOnWorker(job, options, startedAt);
     if ("status" in outcome) return outcome;
     // The worker died during a test: that test is a crash, the rest run again elsewhere.
     const results = outcome.results;
@@ -116,8 +119,9 @@ export class JavaScriptPool implements Executor {
     };
   }
 
-  private runOnWorker(job: ExecutionJob, signal: AbortSignal | undefined, startedAt: number): Promise<ExecutionReport | CrashedRun> {
-    return this.workers.enqueue<ExecutionReport | CrashedRun>(signal, async (slot, resolve) => {
+  private runOnWorker(job: ExecutionJob, options: ExecuteOptions, startedAt: number): Promise<ExecutionReport | CrashedRun> {
+    const signal = options.signal;
+    return this.workers.enqueue<ExecutionReport | CrashedRun>(queueOptions(job, options), async (slot, resolve) => {
       const process = slot.process;
       const results = new Map<number, TestReport>();
       let stuck = false;
@@ -172,7 +176,7 @@ export class JavaScriptPool implements Executor {
   }
 
   checkSyntax(_language: "javascript", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
-    return this.workers.enqueue<SyntaxCheck>(options.signal, async (slot, resolve) => {
+    return this.workers.enqueue<SyntaxCheck>({ signal: options.signal, client: options.client, worstCaseMs: 5_000 }, async (slot, resolve) => {
       try {
         resolve((await slot.process.syntax(code)) as SyntaxCheck);
       } catch (error) {
@@ -180,6 +184,10 @@ export class JavaScriptPool implements Executor {
       }
       await slot.process.idle();
     });
+  }
+
+  admit(_language: "javascript", client: string): void {
+    this.workers.admit(client);
   }
 
   health(): ExecutorHealth {

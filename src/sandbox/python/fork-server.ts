@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 
 import { SandboxError } from "../../shared/errors.ts";
+import { stringifyExact } from "../../shared/json.ts";
 import type { LaunchCommand } from "./isolation.ts";
 
 export interface ForkServerInfo {
@@ -161,7 +162,8 @@ export class ForkServerProcess {
 
   private write(message: Record<string, unknown>): void {
     if (this.exited) return;
-    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    // Test values may hold numbers exactly as the client wrote them (shared/json.ts).
+    this.child.stdin.write(`${stringifyExact(message)}\n`);
   }
 
   /** Ends the process (its sandbox and every run in it die with it). */

@@ -12,7 +12,7 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
-import { sandboxErrorReport, WorkerSlots } from "../worker-pool.ts";
+import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits } from "../worker-pool.ts";
 import { ForkServerProcess, type ForkServerInfo } from "./fork-server.ts";
 import { findInterpreter, type PythonInterpreter } from "./interpreter.ts";
 import { planIsolation, type IsolationPlan } from "./isolation.ts";
@@ -26,6 +26,8 @@ export interface PythonPoolOptions {
   readonly isolation?: "auto" | "bwrap" | "rlimits" | undefined;
   readonly logger?: Logger | undefined;
   readonly uidBase?: number | undefined;
+  /** Queue bounds (architecture/sandbox.md, "Admission"). */
+  readonly admission?: AdmissionLimits | undefined;
 }
 
 /** Seconds a job may take at most before its worker is presumed stuck. */
@@ -43,7 +45,7 @@ export class PythonPool implements Executor {
   private readonly workers: WorkerSlots<ForkServerProcess, ForkServerInfo>;
   private readonly logger: Logger;
 
-  private constructor(interpreter: PythonInterpreter, isolation: IsolationPlan, size: number, logger: Logger) {
+  private constructor(interpreter: PythonInterpreter, isolation: IsolationPlan, size: number, logger: Logger, admission: AdmissionLimits | undefined) {
     this.interpreter = interpreter;
     this.isolation = isolation;
     this.logger = logger;
@@ -51,6 +53,7 @@ export class PythonPool implements Executor {
       size,
       logger,
       workerName: "Python fork server",
+      admission,
       spawn: (index) => new ForkServerProcess(index, this.isolation.launch(index)),
     });
   }
@@ -65,7 +68,7 @@ export class PythonPool implements Executor {
       ...(options.uidBase === undefined ? {} : { uidBase: options.uidBase }),
     });
     const size = options.size ?? Math.max(1, availableParallelism());
-    const pool = new PythonPool(interpreter, isolation, size, logger);
+    const pool = new PythonPool(interpreter, isolation, size, logger, options.admission);
     if (!(await pool.workers.started())) {
       await pool.close();
       throw new SandboxError("worker_start_failed", "no Python fork server started; see the errors above");
@@ -89,7 +92,7 @@ export class PythonPool implements Executor {
 
   execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const signal = options.signal;
-    return this.workers.enqueue<ExecutionReport>(signal, async (slot, resolve) => {
+    return this.workers.enqueue<ExecutionReport>(queueOptions(job, options), async (slot, resolve) => {
       const startedAt = Date.now();
       const process = slot.process;
       let stuck = false;
@@ -119,7 +122,7 @@ export class PythonPool implements Executor {
   }
 
   checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
-    return this.workers.enqueue<SyntaxCheck>(options.signal, async (slot, resolve) => {
+    return this.workers.enqueue<SyntaxCheck>({ signal: options.signal, client: options.client, worstCaseMs: 5_000 }, async (slot, resolve) => {
       try {
         resolve((await slot.process.syntax(code)) as SyntaxCheck);
       } catch (error) {
@@ -142,6 +145,10 @@ export class PythonPool implements Executor {
       tests,
       duration_ms: report.duration_ms,
     };
+  }
+
+  admit(_language: "python", client: string): void {
+    this.workers.admit(client);
   }
 
   health(): ExecutorHealth {

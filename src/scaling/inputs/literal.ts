@@ -5,6 +5,8 @@
  * kept (tuple vs list, int vs float, set), so a mutation stays well-typed.
  */
 
+import { ExactNumber } from "../../shared/json.ts";
+
 export type PyValue =
   | { readonly type: "none" }
   | { readonly type: "bool"; readonly value: boolean }
@@ -231,6 +233,7 @@ export function printLiteral(value: PyValue): string {
 
 /** JSON test arguments as Python values (JSON has no tuples or sets). */
 export function fromJson(value: unknown): PyValue {
+  if (value instanceof ExactNumber) return value.isFloat ? { type: "float", value: Number(value.text) } : { type: "int", value: BigInt(value.text) };
   if (value === null || value === undefined) return { type: "none" };
   if (typeof value === "boolean") return { type: "bool", value };
   if (typeof value === "number") return Number.isInteger(value) ? { type: "int", value: BigInt(value) } : { type: "float", value };
