@@ -14,7 +14,7 @@
 import { AbortedError } from "../shared/errors.ts";
 import type { Prompts } from "../shared/prompts.ts";
 import type { LanguageModel, TokenUsage } from "../policy/index.ts";
-import { addUsage, NO_USAGE } from "../policy/index.ts";
+import { addUsage, NO_USAGE, usageOfFailure } from "../policy/index.ts";
 
 export interface JudgedCandidate {
   /** The candidate's index in the caller's list. */
@@ -119,6 +119,7 @@ export class LlmJudge {
         this.usage = addUsage(this.usage, result.usage);
         text = result.completions[0]?.text ?? "";
       } catch (error) {
+        this.usage = addUsage(this.usage, usageOfFailure(error));
         if (error instanceof AbortedError || signal?.aborted) throw error;
         return "failed";
       }

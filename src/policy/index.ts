@@ -1,5 +1,5 @@
 /** The policy stage: language models behind our own small interface. */
-export { addUsage, NO_USAGE, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel, type TokenUsage } from "./model.ts";
+export { addUsage, NO_USAGE, usageOfFailure, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel, type TokenUsage } from "./model.ts";
 export { extractCode, type ExtractedCode } from "./extract.ts";
 export { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./openai-compatible.ts";
 export { endpointFromEnvironment, modelFromEnvironment, type ModelEndpoint } from "./config.ts";

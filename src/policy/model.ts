@@ -4,6 +4,7 @@
  * model-free repair policy and a local ONNX policy next) implement it; the
  * scaling code never imports LangChain.
  */
+import { PolicyAbortedError, PolicyError } from "../shared/errors.ts";
 
 export interface ChatMessage {
   readonly role: "system" | "user" | "assistant";
@@ -54,4 +55,10 @@ export function addUsage(left: TokenUsage, right: TokenUsage): TokenUsage {
     promptTokens: left.promptTokens + right.promptTokens,
     completionTokens: left.completionTokens + right.completionTokens,
   };
+}
+
+/** The calls a failed generation still made (each attempt was a request to the endpoint). */
+export function usageOfFailure(error: unknown): TokenUsage {
+  const attempts = error instanceof PolicyError || error instanceof PolicyAbortedError ? error.attempts : 0;
+  return { calls: attempts, promptTokens: 0, completionTokens: 0 };
 }

@@ -16,9 +16,9 @@ import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langc
 import { ChatOpenAI } from "@langchain/openai";
 import pLimit from "p-limit";
 
-import { AbortedError, PolicyError } from "../shared/errors.ts";
+import { AbortedError, PolicyAbortedError, PolicyError } from "../shared/errors.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
-import { addUsage, NO_USAGE, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel } from "./model.ts";
+import { addUsage, NO_USAGE, usageOfFailure, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel } from "./model.ts";
 
 export interface OpenAICompatibleOptions {
   readonly baseURL: string;
@@ -43,6 +43,14 @@ interface Classified {
   readonly retryAfterMs: number | undefined;
 }
 
+/** A 200 that is not a Chat Completions response. */
+class MalformedReplyError extends Error {
+  override readonly name = "MalformedReplyError";
+}
+
+/** The SDK's names for "no HTTP answer at all" (refused, reset, DNS, …). */
+const CONNECTION_ERRORS = new Set(["APIConnectionError", "FetchError"]);
+
 function classify(error: unknown): Classified {
   const candidate = error as { status?: unknown; name?: string; message?: string; headers?: { get?: (name: string) => string | null } };
   const status = typeof candidate.status === "number" ? candidate.status : undefined;
@@ -51,7 +59,13 @@ function classify(error: unknown): Classified {
   const header = typeof candidate.headers?.get === "function" ? candidate.headers.get("retry-after") : null;
   if (header !== null && header !== undefined && Number.isFinite(Number(header))) retryAfterMs = Number(header) * 1000;
   if (candidate.name === "TimeoutError") return { retry: true, code: "model_timeout", message, status, retryAfterMs };
-  if (status === undefined) return { retry: true, code: "model_unreachable", message, status, retryAfterMs };
+  if (status === undefined) {
+    // An answer that came but could not be read (a 200 that is not a Chat Completions body) is not "unreachable".
+    const connection = CONNECTION_ERRORS.has(candidate.name ?? "") || /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed/i.test(message);
+    return connection
+      ? { retry: true, code: "model_unreachable", message, status, retryAfterMs }
+      : { retry: true, code: "model_bad_response", message: `the endpoint's answer could not be read as a Chat Completions response (${message})`, status, retryAfterMs };
+  }
   if (status === 429) return { retry: true, code: "model_rate_limited", message, status, retryAfterMs };
   if (status >= 500) return { retry: true, code: "model_server_error", message, status, retryAfterMs };
   if (status === 401 || status === 403) return { retry: false, code: "model_auth_failed", message, status, retryAfterMs };
@@ -75,6 +89,12 @@ function sleep(milliseconds: number, signal: AbortSignal | undefined): Promise<v
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** The first failure of parallel requests, counting the requests of all of them. */
+function withAttempts(error: unknown, attempts: number): unknown {
+  if (!(error instanceof PolicyError)) return error;
+  return new PolicyError(error.code, error.message, { cause: error.cause, status: error.status, attempts });
 }
 
 function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
@@ -131,8 +151,17 @@ export class OpenAICompatibleModel implements LanguageModel {
     const model = request.model ?? this.options.model;
     const client = this.client(model, request.temperature, n, request.maxTokens);
     const signal = request.signal;
+    let lastFailure: PolicyError | undefined;
+    const givenUp = (attempts: number, cause?: unknown): PolicyAbortedError =>
+      new PolicyAbortedError(
+        lastFailure === undefined
+          ? "the model request was cancelled"
+          : `the model request was cancelled while retrying after ${attempts} attempt${attempts === 1 ? "" : "s"} (${lastFailure.code}: ${lastFailure.message})`,
+        attempts,
+        lastFailure ?? (cause instanceof PolicyError ? cause : undefined),
+      );
     for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw new AbortedError("policy");
+      if (signal?.aborted) throw givenUp(attempt - 1);
       try {
         const result = await this.limit(() => {
           if (signal?.aborted) throw new AbortedError("policy");
@@ -142,6 +171,8 @@ export class OpenAICompatibleModel implements LanguageModel {
           });
         });
         const generations = result.generations[0] ?? [];
+        // A 200 without choices (an HTML login page, a proxy's own answer) is not a reply of the model.
+        if (generations.length === 0) throw new MalformedReplyError("the answer had no choices");
         const completions: Completion[] = generations.map((generation) => {
           const message = (generation as { message?: { additional_kwargs?: Record<string, unknown> } }).message;
           const reasoning = message?.additional_kwargs?.["reasoning_content"];
@@ -157,19 +188,20 @@ export class OpenAICompatibleModel implements LanguageModel {
           usage: { calls: attempt, promptTokens: tokens?.promptTokens ?? 0, completionTokens: tokens?.completionTokens ?? 0 },
         };
       } catch (error) {
-        if (signal?.aborted || error instanceof AbortedError) throw new AbortedError("policy", "the model request was cancelled", { cause: error });
+        if (signal?.aborted || error instanceof AbortedError) throw givenUp(attempt);
         const classified = classify(error);
-        if (!classified.retry || attempt >= this.options.maxAttempts) {
-          throw new PolicyError(
-            classified.code,
-            `${this.description}: ${classified.message}${classified.retry ? ` (after ${attempt} attempts)` : ""}`,
-            { cause: error, status: classified.status },
-          );
-        }
+        lastFailure = new PolicyError(
+          classified.code,
+          `${this.description}: ${classified.message}${classified.retry ? ` (after ${attempt} attempt${attempt === 1 ? "" : "s"})` : ""}`,
+          { cause: error, status: classified.status, attempts: attempt },
+        );
+        if (!classified.retry || attempt >= this.options.maxAttempts) throw lastFailure;
         const backoff = this.options.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
         const delay = Math.min(10_000, classified.retryAfterMs ?? backoff);
         this.options.logger.warn("model request failed, retrying", { code: classified.code, attempt, delay_ms: Math.round(delay) });
-        await sleep(delay, signal);
+        await sleep(delay, signal).catch(() => {
+          throw givenUp(attempt);
+        });
       }
     }
   }
@@ -195,10 +227,13 @@ export class OpenAICompatibleModel implements LanguageModel {
         if (outcome.status === "fulfilled") {
           completions.push(...outcome.value.completions.slice(0, 1));
           usage = addUsage(usage, outcome.value.usage);
-        } else failures.push(outcome.reason);
+        } else {
+          failures.push(outcome.reason);
+          usage = addUsage(usage, usageOfFailure(outcome.reason));
+        }
       }
       // Some samples are better than none; all failing is the endpoint failing.
-      if (completions.length === 0 && failures.length > 0) throw failures[0];
+      if (completions.length === 0 && failures.length > 0) throw withAttempts(failures[0], usage.calls);
     }
     return { completions, usage };
   }

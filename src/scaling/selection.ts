@@ -29,7 +29,7 @@ import {
   type JudgedCandidate,
   type OutputVector,
 } from "../judge/index.ts";
-import { addUsage, NO_USAGE, type LanguageModel, type TokenUsage } from "../policy/index.ts";
+import { addUsage, NO_USAGE, usageOfFailure, type LanguageModel, type TokenUsage } from "../policy/index.ts";
 import type { Executor } from "../sandbox/index.ts";
 import { AbortedError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -219,6 +219,7 @@ export class Selection {
         dropped += parsed.dropped;
         for (const test of parsed.tests) if (take(test)) fromModel += 1;
       } catch (error) {
+        this.usage = addUsage(this.usage, usageOfFailure(error));
         if (error instanceof AbortedError || this.signal.aborted) throw error;
         this.deps.logger.warn("input synthesis by the model failed; mutations only", { error: String(error) });
       }

@@ -21,9 +21,9 @@
 import { setMaxListeners } from "node:events";
 
 import { compareEta, etaStanding, type EtaStanding } from "../judge/index.ts";
-import { addUsage, extractCode, NO_USAGE, type ChatMessage, type LanguageModel, type TokenUsage } from "../policy/index.ts";
+import { addUsage, extractCode, NO_USAGE, usageOfFailure, type ChatMessage, type LanguageModel, type TokenUsage } from "../policy/index.ts";
 import type { Executor } from "../sandbox/index.ts";
-import { AbortedError, TracefixError } from "../shared/errors.ts";
+import { AbortedError, PolicyAbortedError, PolicyError, TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
 import type { ExecutionJob, ExecutionReport, TestSpec } from "../shared/schema/execution.ts";
@@ -96,6 +96,8 @@ class ScalingRun {
   private readonly executions = new Map<string, Promise<ExecutionReport>>();
   private usage: TokenUsage = NO_USAGE;
   private executionCount = 0;
+  /** What the endpoint last failed with: a run stopped at its deadline says it (e.g. rate limited). */
+  private lastModelFailure: PolicyError | undefined;
   /** Public tests: the given ones and, with `doctests`, the prompt's examples. */
   private readonly tests: TestSpec[];
 
@@ -122,6 +124,24 @@ class ScalingRun {
 
   get deadlinePassed(): boolean {
     return this.deadline.aborted;
+  }
+
+  private noteModelFailure(error: unknown): void {
+    if (error instanceof PolicyError) this.lastModelFailure = error;
+    else if (error instanceof PolicyAbortedError && error.lastFailure !== undefined) this.lastModelFailure = error.lastFailure;
+  }
+
+  /** Why a run reached its deadline without a program. */
+  private deadlineError(): TracefixError {
+    const failure = this.lastModelFailure;
+    const deadline = this.request.deadline_ms;
+    if (failure === undefined) return new TracefixError("deadline_exceeded", "scaling", `no program was run within deadline_ms (${deadline} ms)`);
+    return new TracefixError(
+      "deadline_exceeded",
+      "scaling",
+      `no program was run within deadline_ms (${deadline} ms): the model endpoint kept failing (${failure.code}: ${failure.message})`,
+      { details: { last_model_error: failure.code } },
+    );
   }
 
   // -- prompts --------------------------------------------------------------
@@ -347,6 +367,8 @@ class ScalingRun {
             signal,
           });
         } catch (error) {
+          this.usage = addUsage(this.usage, usageOfFailure(error));
+          this.noteModelFailure(error);
           if (controller.signal.aborted && !this.signal.aborted) return; // solved meanwhile
           failures.push(error);
           return;
@@ -500,7 +522,7 @@ class ScalingRun {
       return yield* this.fail(
         runId,
         stopped === "deadline"
-          ? new TracefixError("deadline_exceeded", "scaling", `no program was run within deadline_ms (${request.deadline_ms} ms)`)
+          ? this.deadlineError()
           : new TracefixError("no_program", "scaling", "the model produced no program in any round"),
       );
     }

@@ -7,6 +7,8 @@ export interface ServerConfig {
   readonly workers: number | undefined;
   readonly rewardModel: string | undefined;
   readonly rewardProvider: "auto" | "cuda" | "cpu";
+  readonly admission: { readonly perClient: number; readonly queued: number; readonly maxWaitMs: number };
+  readonly maxRuns: number;
 }
 
 function integer(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
@@ -33,5 +35,11 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     python: environment["PYTHON"] || undefined,
     sandbox,
     workers: integer("TRACEFIX_SANDBOX_WORKERS", environment["TRACEFIX_SANDBOX_WORKERS"], undefined),
+    admission: {
+      perClient: integer("TRACEFIX_QUEUE_PER_CLIENT", environment["TRACEFIX_QUEUE_PER_CLIENT"], 32) ?? 32,
+      queued: integer("TRACEFIX_QUEUE_MAX", environment["TRACEFIX_QUEUE_MAX"], 1_024) ?? 1_024,
+      maxWaitMs: integer("TRACEFIX_QUEUE_WAIT_MS", environment["TRACEFIX_QUEUE_WAIT_MS"], 3_000) ?? 3_000,
+    },
+    maxRuns: integer("TRACEFIX_MAX_RUNS", environment["TRACEFIX_MAX_RUNS"], 64) ?? 64,
   };
 }

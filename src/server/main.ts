@@ -25,13 +25,14 @@ async function main(): Promise<void> {
     isolation: config.sandbox,
     size: config.workers,
     logger,
+    admission: config.admission,
   });
   // JavaScript is optional: without a working isolated-vm the server still
   // runs Python and says why JavaScript is off (/healthz, and a 503 per request).
   const pools: Executor[] = [python];
   const unavailable: { javascript?: string } = {};
   try {
-    pools.push(await JavaScriptPool.start({ size: config.workers, logger }));
+    pools.push(await JavaScriptPool.start({ size: config.workers, logger, admission: config.admission }));
   } catch (error) {
     unavailable.javascript = (error as Error).message;
     logger.error(`javascript sandbox not started: ${unavailable.javascript}`);
@@ -52,13 +53,13 @@ async function main(): Promise<void> {
   const model = modelFromEnvironment(logger);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const runs = new RunManager({ model, executor, prompts, logger, scorer: reward }, new MemoryRunStore());
+  const runs = new RunManager({ model, executor, prompts, logger, scorer: reward }, new MemoryRunStore(), { maxRuns: config.maxRuns });
   if (model === undefined) {
     logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
   } else {
     logger.info(`language model: ${model.description}`);
   }
-  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model, scorer: reward }, reward: rewardStatus });
+  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model, scorer: reward }, reward: rewardStatus, queueTimeoutMs: config.admission.maxWaitMs });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);

@@ -74,9 +74,27 @@ export function isAbortError(error: unknown): boolean {
 /** The language model could not be used: unreachable, refusing, failing, or not configured. */
 export class PolicyError extends TracefixError {
   readonly status: number | undefined;
-  constructor(code: string, message: string, options: TracefixErrorOptions & { status?: number | undefined } = {}) {
+  /** Requests sent to the endpoint before giving up (they count as LLM calls). */
+  readonly attempts: number;
+  constructor(code: string, message: string, options: TracefixErrorOptions & { status?: number | undefined; attempts?: number } = {}) {
     super(code, "policy", message, options);
     this.status = options.status;
+    this.attempts = options.attempts ?? 0;
+  }
+}
+
+/**
+ * A model request given up because its caller stopped (deadline, client
+ * gone) while it was waiting to retry: it says what the endpoint had been
+ * answering, and how many requests were sent.
+ */
+export class PolicyAbortedError extends AbortedError {
+  readonly attempts: number;
+  readonly lastFailure: PolicyError | undefined;
+  constructor(message: string, attempts: number, lastFailure: PolicyError | undefined) {
+    super("policy", message, { cause: lastFailure, details: lastFailure === undefined ? undefined : { last_error: lastFailure.code } });
+    this.attempts = attempts;
+    this.lastFailure = lastFailure;
   }
 }
 

@@ -22,6 +22,8 @@ export type Reply =
   | { readonly status: number; readonly message?: string; readonly headers?: Record<string, string> }
   | { readonly delayMs: number; readonly then: Reply }
   | { readonly hang: true }
+  /** A 200 whose body is whatever this says (not a Chat Completions response). */
+  | { readonly raw: string; readonly contentType?: string }
   | { readonly destroy: true };
 
 /** Answers one request; `call` counts requests from 0. */
@@ -98,6 +100,11 @@ export class FakeLLM {
       reply = reply.then;
     }
     if ("hang" in reply) return; // until the client gives up
+    if ("raw" in reply) {
+      response.writeHead(200, { "content-type": reply.contentType ?? "text/html" }).end(reply.raw);
+      record.answeredAt = performance.now();
+      return;
+    }
     if ("destroy" in reply) {
       request.socket.destroy();
       return;
