@@ -20,7 +20,7 @@ let url = "";
 
 beforeAll(async () => {
   // Small queue bounds so that a flood is quick to provoke.
-  pool = await startPool({ size: 2, admission: { perClient: 3, queued: 32, maxWaitMs: 3_000 } });
+  pool = await startPool({ size: 2, admission: { perClient: 3, queued: 32, maxWaitMs: 2_500 } });
   const app = createApp({ executor: pool, queueTimeoutMs: 3_000 });
   url = await new Promise<string>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));

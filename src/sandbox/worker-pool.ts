@@ -59,10 +59,10 @@ export interface AdmissionLimits {
   readonly maxWaitMs: number;
 }
 
-export const DEFAULT_ADMISSION: AdmissionLimits = { perClient: 32, queued: 1_024, maxWaitMs: 3_000 };
+export const DEFAULT_ADMISSION: AdmissionLimits = { perClient: 32, queued: 1_024, maxWaitMs: 2_500 };
 
-/** A job that has run this long is taken to be a long one: it frees its worker only at its worst case. */
-const LONG_RUNNING_MS = 500;
+/** Clients whose typical job duration is remembered (the least recently seen are forgotten first). */
+const REMEMBERED_CLIENTS = 1_000;
 
 export interface EnqueueOptions {
   readonly signal?: AbortSignal | undefined;
@@ -95,6 +95,8 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
   private readonly queue = new FairQueue<QueuedTask<Process, Info>>();
   private readonly options: WorkerSlotsOptions<Process>;
   private readonly admission: AdmissionLimits;
+  /** Per client, how long its jobs have been taking (moving average, ms): waits are estimated from it. */
+  private readonly typicalMs = new Map<string, number>();
   restarts = 0;
   closed = false;
 
@@ -177,9 +179,28 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
   }
 
   /**
-   * When a new job of `client` would start: busy workers free at their job's
-   * worst case (a job that started less than LONG_RUNNING_MS ago is expected
-   * to end soon), then the jobs served before it take the earliest free workers.
+   * How long a job is expected to take: as long as its client's jobs have
+   * been taking, never more than its worst case; a job running past that is
+   * expected to go on to its worst case (a client that was fast may now be
+   * looping).
+   */
+  private expectedMs(client: string, worstCaseMs: number, elapsedMs = 0): number {
+    const typical = this.typicalMs.get(client);
+    if (typical === undefined || elapsedMs > typical) return worstCaseMs;
+    return Math.min(worstCaseMs, typical);
+  }
+
+  private rememberDuration(client: string, durationMs: number): void {
+    const previous = this.typicalMs.get(client);
+    this.typicalMs.delete(client);
+    this.typicalMs.set(client, previous === undefined ? durationMs : 0.7 * previous + 0.3 * durationMs);
+    if (this.typicalMs.size > REMEMBERED_CLIENTS) this.typicalMs.delete(this.typicalMs.keys().next().value as string);
+  }
+
+  /**
+   * When a new job of `client` would start: each busy worker frees when its
+   * job is expected to end, then the jobs served before it take the
+   * earliest free workers.
    */
   estimateWait(client: string): number {
     const now = performance.now();
@@ -187,13 +208,14 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
       .filter((slot) => slot.state !== "dead" && slot.state !== "starting")
       .map((slot) => {
         const occupant = slot.occupant;
-        if (slot.state !== "busy" || occupant === undefined || now - occupant.startedAt < LONG_RUNNING_MS) return now;
-        return Math.max(now, occupant.startedAt + occupant.worstCaseMs);
+        if (slot.state !== "busy" || occupant === undefined) return now;
+        const elapsed = now - occupant.startedAt;
+        return now + Math.max(0, this.expectedMs(occupant.client, occupant.worstCaseMs, elapsed) - elapsed);
       });
     if (freeAt.length === 0) return 0;
     for (const task of this.queue.servedBefore(client)) {
       freeAt.sort((left, right) => left - right);
-      freeAt[0] = (freeAt[0] as number) + task.worstCaseMs;
+      freeAt[0] = (freeAt[0] as number) + this.expectedMs(task.client, task.worstCaseMs);
     }
     return Math.min(...freeAt) - now;
   }
@@ -270,6 +292,7 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
     try {
       await task.perform(slot);
     } finally {
+      this.rememberDuration(task.client, performance.now() - (slot.occupant?.startedAt ?? performance.now()));
       this.queue.finished(task.client);
       slot.occupant = undefined;
       if (slot.process === process && slot.state === "busy") {

@@ -46,7 +46,8 @@ export function createApp(dependencies: ServerDependencies): Hono {
   const logger = dependencies.logger ?? silentLogger;
   const startedAt = Date.now();
   const maxBodyBytes = dependencies.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const queueTimeoutMs = dependencies.queueTimeoutMs ?? DEFAULT_ADMISSION.maxWaitMs;
+  // A job admitted on an estimate still gives up, a little later, if the estimate was wrong.
+  const queueTimeoutMs = dependencies.queueTimeoutMs ?? DEFAULT_ADMISSION.maxWaitMs + 500;
   const selection = dependencies.selection ?? { prompts: loadPrompts() };
   const runs = dependencies.runs ?? new RunManager({ executor, prompts: selection.prompts, logger, scorer: selection.scorer }, new MemoryRunStore());
   const app = new Hono();

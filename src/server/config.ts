@@ -38,7 +38,7 @@ export function configFromEnvironment(environment: NodeJS.ProcessEnv = process.e
     admission: {
       perClient: integer("TRACEFIX_QUEUE_PER_CLIENT", environment["TRACEFIX_QUEUE_PER_CLIENT"], 32) ?? 32,
       queued: integer("TRACEFIX_QUEUE_MAX", environment["TRACEFIX_QUEUE_MAX"], 1_024) ?? 1_024,
-      maxWaitMs: integer("TRACEFIX_QUEUE_WAIT_MS", environment["TRACEFIX_QUEUE_WAIT_MS"], 3_000) ?? 3_000,
+      maxWaitMs: integer("TRACEFIX_QUEUE_WAIT_MS", environment["TRACEFIX_QUEUE_WAIT_MS"], 2_500) ?? 2_500,
     },
     maxRuns: integer("TRACEFIX_MAX_RUNS", environment["TRACEFIX_MAX_RUNS"], 64) ?? 64,
   };

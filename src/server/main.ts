@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   } else {
     logger.info(`language model: ${model.description}`);
   }
-  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model, scorer: reward }, reward: rewardStatus, queueTimeoutMs: config.admission.maxWaitMs });
+  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model, scorer: reward }, reward: rewardStatus, queueTimeoutMs: config.admission.maxWaitMs + 500 });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);
