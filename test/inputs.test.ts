@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { datasetAvailable, datasetPath, loadDataset } from "../src/datasets/index.ts";
 import type { PythonPool } from "../src/sandbox/index.ts";
 import { doctestsOf } from "../src/scaling/inputs/doctests.ts";
-import { parseLiteral, printLiteral, type PyValue } from "../src/scaling/inputs/literal.ts";
+import { parseLiteral, printLiteral, type PyValue } from "../src/trace/python-literal.ts";
 import { argumentsOf, mutateArguments, mutations } from "../src/scaling/inputs/mutate.ts";
 import { job, startPool } from "./support/sandbox.ts";
 

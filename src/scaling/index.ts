@@ -1,8 +1,7 @@
 /** The scaling stage: strategies over policy, sandbox, trace and judge, and the runs that carry them. */
 export { runStrategy, type RunInput, type ScalingDependencies } from "./strategies.ts";
 export { Selection, selectPrograms, type SelectionCandidate, type SelectionDependencies, type SelectionOutcome } from "./selection.ts";
-export { publicTests } from "./problem-text.ts";
+export { publicTests } from "./public-tests.ts";
 export { RunManager, type ActiveRun } from "./runs.ts";
 export { MemoryRunStore, type MemoryRunStoreOptions, type RunFilter, type RunStore, type RunSummary } from "./store.ts";
 export { loadPrompts, PROMPTS_DIRECTORY, PromptTemplate, type Prompts, type TemplateName } from "../shared/prompts.ts";
-export { testText, testsText, entryPointInstruction } from "./problem-text.ts";

@@ -37,10 +37,10 @@ import type { Prompts } from "../shared/prompts.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
 import type { ExecutionJob, ExecutionReport, Language, Limits, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
 import type { InputSettings, JudgeSettings, RankedCandidate, SelectRequest, SelectResult } from "../shared/schema/solve.ts";
-import { callExpression, render } from "../trace/index.ts";
-import { fromJson, LiteralError, parseLiteral, printLiteral, toJson, type PyValue } from "./inputs/literal.ts";
+import { callExpression, entryPointInstruction, render, testText } from "../trace/index.ts";
+import { fromJson, LiteralError, parseLiteral, printLiteral, toJson, type PyValue } from "../trace/index.ts";
 import { argumentsOf, mutateArguments } from "./inputs/mutate.ts";
-import { entryPointInstruction, publicTests, testText } from "./problem-text.ts";
+import { publicTests } from "./public-tests.ts";
 
 export interface SelectionProblem {
   readonly language: Language;

@@ -4,6 +4,7 @@
  * (and is the whole of the `none` format).
  */
 import type { Language, RawTrace, TestReport, TestSpec, TraceEvent } from "../shared/schema/execution.ts";
+import { WRITING } from "./language.ts";
 import { describeTest } from "./python-text.ts";
 
 export interface RenderOptions {
@@ -40,7 +41,7 @@ export function makeContext(code: string, test: TestSpec | undefined, report: Te
   return {
     code,
     language,
-    comment: language === "javascript" ? "//" : "#",
+    comment: WRITING[language].comment,
     sourceLines: code.split("\n"),
     entryPoint,
     test,

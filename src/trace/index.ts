@@ -5,7 +5,9 @@ import { render } from "./render.ts";
 
 export { REDACTED, REDACTED_EMAIL, isSecretName, isSecretValue, redactReport, redactTestReport, redactText, redactTrace } from "./redact.ts";
 export { RENDERERS, codeexecutor, concise, next, none, render, scratchpad, semcoder, type Renderer, type RenderingOptions } from "./render.ts";
-export { callExpression, describeTest, literalIn, pythonLiteral } from "./python-text.ts";
+export { callExpression, describeTest, literalIn } from "./python-text.ts";
+export { pythonLiteral, WRITING, type LanguageWriting } from "./language.ts";
+export { fromJson, LiteralError, parseLiteral, printLiteral, toJson, type PyValue } from "./python-literal.ts";
 export { javascriptLiteral } from "./javascript-text.ts";
 
 /**
@@ -29,3 +31,4 @@ export function presentReport(job: ExecutionJob, report: ExecutionReport): Execu
   };
 }
 export { diagnostics, orderFailures, type DiagnosticsOptions } from "./diagnostics.ts";
+export { entryPointInstruction, testsText, testText } from "./problem-text.ts";

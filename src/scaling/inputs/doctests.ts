@@ -12,7 +12,7 @@
  * arguments and expected value are Python literals are kept.
  */
 import type { TestSpec } from "../../shared/schema/execution.ts";
-import { LiteralError, parseLiteral } from "./literal.ts";
+import { LiteralError, parseLiteral } from "../../trace/index.ts";
 
 function isLiteral(text: string): boolean {
   try {

@@ -6,7 +6,7 @@
  * and capped.
  */
 import type { TestSpec } from "../../shared/schema/execution.ts";
-import { fromJson, LiteralError, parseLiteral, printLiteral, type PyValue } from "./literal.ts";
+import { fromJson, LiteralError, parseLiteral, printLiteral, type PyValue } from "../../trace/index.ts";
 
 /** The arguments of a call test as Python values; undefined when they are not literals. */
 export function argumentsOf(test: TestSpec): PyValue[] | undefined {

@@ -5,7 +5,7 @@
  * kept (tuple vs list, int vs float, set), so a mutation stays well-typed.
  */
 
-import { ExactNumber } from "../../shared/json.ts";
+import { ExactNumber } from "../shared/json.ts";
 
 export type PyValue =
   | { readonly type: "none" }
@@ -201,6 +201,7 @@ function printString(value: string): string {
 }
 
 function printFloat(value: number): string {
+  if (Object.is(value, -0)) return "-0.0";
   if (Number.isNaN(value)) return "float('nan')";
   if (!Number.isFinite(value)) return value > 0 ? "float('inf')" : "float('-inf')";
   const text = String(value);
