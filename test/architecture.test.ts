@@ -1,6 +1,7 @@
 /**
- * Imports flow one way: server → scaling → (policy, sandbox, trace, judge)
- * → shared; LangChain stays behind the policy's own interface.
+ * Imports flow one way: server → scaling → policy → (sandbox, trace) and
+ * scaling → judge → (policy, trace) → shared; LangChain stays behind the
+ * policy's own interface.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -23,7 +24,8 @@ function importsOf(file: string): string[] {
 const ALLOWED: Record<string, readonly string[]> = {
   shared: ["shared"],
   datasets: ["datasets", "shared"],
-  policy: ["policy", "shared"],
+  // A policy proposes programs: it may check, parse or try them in the sandbox and read their traces.
+  policy: ["policy", "sandbox", "trace", "shared"],
   sandbox: ["sandbox", "shared"],
   trace: ["trace", "shared"],
   // The LLM judge asks a model (policy) and shows trace renderings (trace).

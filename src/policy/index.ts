@@ -3,3 +3,5 @@ export { addUsage, NO_USAGE, usageOfFailure, type ChatMessage, type Completion, 
 export { extractCode, type ExtractedCode } from "./extract.ts";
 export { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./openai-compatible.ts";
 export { endpointFromEnvironment, modelFromEnvironment, type ModelEndpoint } from "./config.ts";
+export { LlmPolicy } from "./llm-policy.ts";
+export type { Attempt, Policy, PolicyProblem, Proposal, ProposalSource, ProposeRequest, ProposeResult, Sampling } from "./policy.ts";

@@ -48,8 +48,8 @@ class MalformedReplyError extends Error {
   override readonly name = "MalformedReplyError";
 }
 
-/** The SDK's names for "no HTTP answer at all" (refused, reset, DNS, …). */
-const CONNECTION_ERRORS = new Set(["APIConnectionError", "FetchError"]);
+/** The SDK's classes for "no HTTP answer at all" (refused, reset, DNS, …); timeouts are told apart before. */
+const CONNECTION_ERRORS = new Set(["APIConnectionError", "APIConnectionTimeoutError", "FetchError"]);
 
 function classify(error: unknown): Classified {
   const candidate = error as { status?: unknown; name?: string; message?: string; headers?: { get?: (name: string) => string | null } };
@@ -61,7 +61,8 @@ function classify(error: unknown): Classified {
   if (candidate.name === "TimeoutError") return { retry: true, code: "model_timeout", message, status, retryAfterMs };
   if (status === undefined) {
     // An answer that came but could not be read (a 200 that is not a Chat Completions body) is not "unreachable".
-    const connection = CONNECTION_ERRORS.has(candidate.name ?? "") || /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed/i.test(message);
+    const kind = (error as { constructor?: { name?: string } } | null)?.constructor?.name ?? "";
+    const connection = CONNECTION_ERRORS.has(kind) || CONNECTION_ERRORS.has(candidate.name ?? "") || /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|Connection error/i.test(message);
     return connection
       ? { retry: true, code: "model_unreachable", message, status, retryAfterMs }
       : { retry: true, code: "model_bad_response", message: `the endpoint's answer could not be read as a Chat Completions response (${message})`, status, retryAfterMs };

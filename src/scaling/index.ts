@@ -1,5 +1,8 @@
 /** The scaling stage: strategies over policy, sandbox, trace and judge, and the runs that carry them. */
-export { runStrategy, type RunInput, type ScalingDependencies } from "./strategies.ts";
+export { runStrategy } from "./run.ts";
+export type { RunInput, ScalingDependencies } from "./run-context.ts";
+export { STRATEGIES } from "./strategies/index.ts";
+export type { Strategy, StrategyOutcome } from "./strategy.ts";
 export { Selection, selectPrograms, type SelectionCandidate, type SelectionDependencies, type SelectionOutcome } from "./selection.ts";
 export { publicTests } from "./public-tests.ts";
 export { RunManager, type ActiveRun } from "./runs.ts";

@@ -7,12 +7,14 @@
 import { randomUUID } from "node:crypto";
 
 import { forClient } from "../sandbox/index.ts";
+import { NO_USAGE } from "../policy/index.ts";
 import { AbortedError, OverloadedError, TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/schema/events.ts";
 import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
 import { EventChannel } from "./channel.ts";
-import { runStrategy, type ScalingDependencies } from "./strategies.ts";
+import { failedRun, runErrorOf, runStrategy } from "./run.ts";
+import { usageOf, type ScalingDependencies } from "./run-context.ts";
 import type { RunFilter, RunStore } from "./store.ts";
 
 export interface ActiveRun {
@@ -26,8 +28,8 @@ interface LiveRun extends ActiveRun {
   readonly listeners: Set<(event: RunEvent) => void>;
 }
 
-/** What runs need; without a model, runs can still be listed, read and exported, but none can start. */
-export type RunDependencies = Omit<ScalingDependencies, "model"> & { readonly model?: ScalingDependencies["model"] | undefined };
+/** What runs need; without a policy, runs can still be listed, read and exported, but none can start. */
+export type RunDependencies = Omit<ScalingDependencies, "policy"> & { readonly policy?: ScalingDependencies["policy"] | undefined };
 
 export interface RunManagerOptions {
   /** Runs going at once; more are refused with 503 `too_many_runs`. */
@@ -58,13 +60,13 @@ export class RunManager {
   }
 
   get modelConfigured(): boolean {
-    return this.deps.model !== undefined;
+    return this.deps.policy !== undefined;
   }
 
   /** The dependencies of a new run, or why it cannot start. */
   private runDependencies(client: string | undefined): ScalingDependencies {
-    const model = this.deps.model;
-    if (model === undefined) {
+    const policy = this.deps.policy;
+    if (policy === undefined) {
       throw new TracefixError(
         "model_not_configured",
         "policy",
@@ -75,7 +77,7 @@ export class RunManager {
       throw new OverloadedError("too_many_runs", "scaling", `${this.maxRuns} runs are going; retry when one ends`, 5);
     }
     const executor = client === undefined ? this.deps.executor : forClient(this.deps.executor, client);
-    return { ...this.deps, model, executor };
+    return { ...this.deps, policy, executor };
   }
 
   start(request: SolveRequest, options: StartOptions = {}): ActiveRun {
@@ -127,13 +129,9 @@ export class RunManager {
     } catch (error) {
       // A strategy reports its own failures; reaching here is a bug, still reported as an event.
       this.logger.error("run crashed", { run_id: id, error: String(error), stack: (error as Error).stack });
-      const problem =
-        error instanceof TracefixError
-          ? { code: error.code, stage: error.stage, message: error.message }
-          : { code: "internal_error", stage: "scaling", message: String(error) };
-      const usage = { llm_calls: 0, prompt_tokens: 0, completion_tokens: 0, executions: 0, wall_ms: 0 };
-      await publish({ type: "run.failed", error: problem, usage });
-      result = { run_id: id, status: "failed", stopped: "error", solution: null, hidden: null, rounds: [], usage, error: problem };
+      const failed = failedRun(id, runErrorOf(error, false), usageOf(NO_USAGE, 0, 0), [], false);
+      await publish(failed.event);
+      result = failed.result;
     }
     await this.store.finish(id, result);
     return result;

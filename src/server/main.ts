@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { serve } from "@hono/node-server";
 
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
-import { modelFromEnvironment } from "../policy/index.ts";
+import { LlmPolicy, modelFromEnvironment } from "../policy/index.ts";
 import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { consoleLogger } from "../shared/logger.ts";
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const model = modelFromEnvironment(logger);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const runs = new RunManager({ model, executor, prompts, logger, scorer: reward }, new MemoryRunStore(), { maxRuns: config.maxRuns });
+  const runs = new RunManager({ policy: model === undefined ? undefined : new LlmPolicy(model, prompts), model, executor, prompts, logger, scorer: reward }, new MemoryRunStore(), { maxRuns: config.maxRuns });
   if (model === undefined) {
     logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
   } else {

@@ -51,6 +51,8 @@ export const CandidateGenerated = z.object({
   chain: z.int().nullable(),
   candidate: z.string(),
   code: z.string().nullable(),
+  source: z.enum(["llm", "edit", "given"]).describe("where the program came from: a model's sample, an edit of an earlier program, the client's own"),
+  description: z.string().describe("what the program is, in one line"),
   reasoning: z.string(),
   no_code: z.boolean(),
   finish_reason: z.string().optional(),

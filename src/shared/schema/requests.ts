@@ -27,14 +27,15 @@ export const ExecuteRequest = z.strictObject({
 }).superRefine((request, context) => checkTestsForLanguage(request.language, request.tests, context, ["tests"]));
 export type ExecuteRequest = z.infer<typeof ExecuteRequest>;
 
+/**
+ * The one way a job is made: every field of ExecutionJob, the trace settings
+ * given as far as the caller cares (the rest take their defaults).
+ */
+export function buildJob(spec: Omit<ExecutionJob, "trace"> & { readonly trace: Partial<TraceCapture> }): ExecutionJob {
+  return { ...spec, trace: TraceCapture.parse(spec.trace) };
+}
+
 /** The executor's view of a validated /v1/execute request. */
 export function toExecutionJob(request: ExecuteRequest): ExecutionJob {
-  return {
-    language: request.language,
-    code: request.code,
-    entryPoint: request.entry_point,
-    tests: request.tests,
-    trace: request.trace,
-    limits: request.limits,
-  };
+  return buildJob({ language: request.language, code: request.code, entryPoint: request.entry_point, tests: request.tests, trace: request.trace, limits: request.limits });
 }

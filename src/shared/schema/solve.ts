@@ -50,10 +50,14 @@ export const SolveTrace = z.strictObject({
   repr_limit: z.int().min(16).max(2_000).default(80),
 });
 
+/** The strategies a request can name; each is one module in src/scaling/strategies/. */
+export const STRATEGY_NAMES = ["sequential", "parallel", "hybrid"] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
 export const SolveRequest = z.strictObject({
   problem: Problem,
   strategy: z
-    .enum(["sequential", "parallel", "hybrid"])
+    .enum(STRATEGY_NAMES)
     .default("sequential")
     .describe("sequential: revise until one passes; parallel: N programs, then selection; hybrid: revise N chains, then select among them"),
   n: z.int().min(1).max(64).default(8).describe("chains (programs sampled per round)"),
@@ -161,6 +165,7 @@ export const RoundSummary = z.object({
 export type RoundSummary = z.infer<typeof RoundSummary>;
 
 export const RunError = z.object({ code: z.string(), stage: z.string(), message: z.string() });
+export type RunError = z.infer<typeof RunError>;
 
 export const SolveResult = z.object({
   run_id: z.string(),

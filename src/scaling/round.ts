@@ -1,0 +1,198 @@
+/**
+ * The round runner every strategy shares. One round: the active chains ask
+ * the policy for their next programs (chains with the same history share
+ * one request, `k` = their number), each program is executed as soon as it
+ * exists, events stream as things happen, and the chains keep their
+ * attempts for the next round. What a passing program does to the round is
+ * the strategy's choice (`onPass`).
+ */
+import { setMaxListeners } from "node:events";
+
+import { etaStanding } from "../judge/index.ts";
+import { usageOfFailure, type Attempt, type Proposal } from "../policy/index.ts";
+import { AbortedError } from "../shared/errors.ts";
+import type { RunEventPayload } from "../shared/schema/events.ts";
+import { EventChannel } from "./channel.ts";
+import { NO_CODE_FEEDBACK, type Candidate, type Chain, type RunContext } from "./run-context.ts";
+
+export interface RoundOptions {
+  /**
+   * What a program that passes every public test does: `end-round` ends the
+   * round and the run (sequential), `end-chain` stops only its chain
+   * (hybrid), `none` changes nothing.
+   */
+  readonly onPass: "end-round" | "end-chain" | "none";
+  /** false: programs are only collected (parallel runs them during selection). */
+  readonly execute: boolean;
+}
+
+interface RoundState {
+  readonly round: number;
+  readonly options: RoundOptions;
+  readonly channel: EventChannel<RunEventPayload>;
+  /** Aborted when the round is over early (a program passed). */
+  readonly controller: AbortController;
+  readonly signal: AbortSignal;
+  readonly candidates: Candidate[];
+  readonly evaluations: Promise<void>[];
+  solved: Candidate | undefined;
+}
+
+function newCandidate(round: number, chain: number | null, proposal: Proposal, id: string): Candidate {
+  return {
+    id,
+    round,
+    chain,
+    code: proposal.code,
+    source: proposal.source,
+    description: proposal.description,
+    report: undefined,
+    standing: etaStanding(undefined),
+    feedback: proposal.code === null ? NO_CODE_FEEDBACK : "",
+  };
+}
+
+function generatedEvent(candidate: Candidate, proposal: Proposal): RunEventPayload {
+  return {
+    type: "candidate.generated",
+    round: candidate.round,
+    chain: candidate.chain,
+    candidate: candidate.id,
+    code: candidate.code,
+    source: candidate.source,
+    description: candidate.description,
+    reasoning: proposal.reasoning,
+    no_code: candidate.code === null,
+    ...(proposal.finishReason === undefined ? {} : { finish_reason: proposal.finishReason }),
+  };
+}
+
+/** Whether an error only says the round ended early (a program passed), not that the run failed. */
+function endedEarly(state: RoundState, context: RunContext): boolean {
+  return state.controller.signal.aborted && !context.signal.aborted;
+}
+
+/** Executes a new candidate (unless the strategy collects only) and applies the round's rule when it passes. */
+async function consider(context: RunContext, state: RoundState, candidate: Candidate, chain: Chain | undefined): Promise<void> {
+  state.candidates.push(candidate);
+  context.candidates.push(candidate);
+  if (chain !== undefined) chain.latest = candidate;
+  if (!state.options.execute) return;
+  try {
+    state.channel.push(await context.evaluate(candidate, state.signal));
+  } catch (error) {
+    if (error instanceof AbortedError && endedEarly(state, context)) return;
+    throw error;
+  }
+  if (candidate.report?.status !== "passed") return;
+  if (state.options.onPass === "end-chain") {
+    for (const owner of chain === undefined ? context.chains : [chain]) owner.passing ??= candidate;
+  } else if (state.options.onPass === "end-round" && state.solved === undefined) {
+    state.solved = candidate;
+    state.controller.abort(); // the rest of the round is no longer needed
+  }
+}
+
+/** Repair: the client's program is round 1, shared by every chain. */
+async function givenRound(context: RunContext, state: RoundState, code: string): Promise<void> {
+  const proposal: Proposal = { code, source: "given", description: "the program to repair", reasoning: "" };
+  const candidate = newCandidate(state.round, null, proposal, "r1given");
+  state.channel.push(generatedEvent(candidate, proposal));
+  await consider(context, state, candidate, undefined);
+  for (const chain of context.chains) {
+    chain.latest = candidate;
+    chain.attempts.push({ round: state.round, code: candidate.code, feedback: candidate.feedback, report: candidate.report });
+  }
+}
+
+/** What the policy sees of a chain, and the key under which chains share one request. */
+function historyOf(context: RunContext, chain: Chain): { history: readonly Attempt[]; others: readonly Attempt[]; key: string } {
+  const others: Attempt[] = [];
+  if (context.request.context === "all") {
+    // Every other chain's latest attempt, after this chain's own history.
+    const own = chain.attempts.at(-1);
+    for (const other of context.chains) {
+      const latest = other.attempts.at(-1);
+      if (other === chain || latest === undefined || (own?.code === latest.code && latest.code !== null)) continue;
+      others.push(latest);
+    }
+  }
+  const view = (attempt: Attempt): unknown => [attempt.round, attempt.code, attempt.feedback];
+  return { history: chain.attempts, others, key: JSON.stringify([chain.attempts.map(view), others.map(view)]) };
+}
+
+/** One policy request for chains with the same history; their candidates enter the round as they come. */
+async function proposeFor(context: RunContext, state: RoundState, chains: readonly Chain[], made: Map<Chain, Candidate>): Promise<unknown> {
+  const { history, others } = historyOf(context, chains[0] as Chain);
+  const request = context.request;
+  let result;
+  try {
+    result = await context.deps.policy.propose({
+      problem: context.problem,
+      round: state.round,
+      history,
+      others,
+      k: chains.length,
+      sampling: { temperature: request.temperature, maxTokens: request.max_tokens, model: request.model },
+      executor: context.deps.executor,
+      signal: state.signal,
+    });
+  } catch (error) {
+    context.addUsage(usageOfFailure(error));
+    context.noteModelFailure(error);
+    return endedEarly(state, context) ? undefined : error;
+  }
+  context.addUsage(result.usage);
+  chains.forEach((chain, position) => {
+    const proposal = result.proposals[position] ?? { code: null, source: "llm", description: "no proposal", reasoning: "" };
+    const candidate = newCandidate(state.round, chain.index, proposal, `r${state.round}c${chain.index}`);
+    made.set(chain, candidate);
+    state.channel.push(generatedEvent(candidate, proposal));
+    state.evaluations.push(consider(context, state, candidate, chain));
+  });
+  return undefined;
+}
+
+async function proposalRound(context: RunContext, state: RoundState): Promise<void> {
+  const groups = new Map<string, Chain[]>();
+  for (const chain of context.active()) {
+    const key = historyOf(context, chain).key;
+    groups.set(key, [...(groups.get(key) ?? []), chain]);
+  }
+  const made = new Map<Chain, Candidate>();
+  const failures = (await Promise.all([...groups.values()].map((chains) => proposeFor(context, state, chains, made)))).filter((error) => error !== undefined);
+  await Promise.all(state.evaluations);
+  if (context.signal.aborted) throw new AbortedError("scaling");
+  // No chain got a program this round: the policy (its endpoint) is failing.
+  if (failures.length > 0 && made.size === 0) throw failures[0];
+  for (const chain of context.active()) {
+    const candidate = made.get(chain);
+    chain.attempts.push(
+      candidate === undefined
+        ? { round: state.round, code: null, feedback: "The model could not be reached for this attempt." }
+        : { round: state.round, code: candidate.code, feedback: candidate.feedback, report: candidate.report },
+    );
+  }
+}
+
+/**
+ * Runs round `round`: yields `round.started`, the candidates' events as they
+ * happen, and `round.completed`; returns the program that ended the round
+ * (onPass "end-round"), if any.
+ */
+export async function* runRound(context: RunContext, round: number, options: RoundOptions): AsyncGenerator<RunEventPayload, Candidate | undefined> {
+  const repair = round === 1 ? context.request.problem.code : undefined;
+  yield { type: "round.started", round, mode: repair !== undefined ? "given" : round === 1 ? "generate" : "revise", chains: context.active().map((chain) => chain.index) };
+  const controller = new AbortController();
+  const signal = AbortSignal.any([context.signal, controller.signal]);
+  setMaxListeners(0, signal);
+  const state: RoundState = { round, options, channel: new EventChannel(), controller, signal, candidates: [], evaluations: [], solved: undefined };
+  const work = repair !== undefined ? givenRound(context, state, repair) : proposalRound(context, state);
+  for await (const event of state.channel.drain(work)) yield event;
+  await work;
+  const solved = state.solved !== undefined || (options.onPass === "end-chain" && context.active().length === 0);
+  context.summarize(round, state.candidates, state.solved !== undefined);
+  const best = state.solved ?? context.best();
+  yield { type: "round.completed", round, solved, best: best === undefined ? null : { candidate: best.id, passed: best.standing.passed, total: best.standing.total } };
+  return state.solved;
+}

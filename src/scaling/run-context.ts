@@ -1,0 +1,255 @@
+/**
+ * The state of one run that every strategy shares: the request, its signal
+ * and deadline, the public tests, the chains and every candidate so far,
+ * the round summaries, usage, and the one place a program is executed and
+ * judged against the public tests (each distinct program once per run).
+ */
+import { setMaxListeners } from "node:events";
+
+import { compareEta, etaStanding, type CandidateScorer, type EtaStanding } from "../judge/index.ts";
+import { addUsage, NO_USAGE, type Attempt, type LanguageModel, type Policy, type PolicyProblem, type ProposalSource, type TokenUsage } from "../policy/index.ts";
+import type { Executor } from "../sandbox/index.ts";
+import { PolicyAbortedError, PolicyError, TracefixError } from "../shared/errors.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { Prompts } from "../shared/prompts.ts";
+import type { RunEventPayload } from "../shared/schema/events.ts";
+import type { ExecutionReport, TestSpec } from "../shared/schema/execution.ts";
+import { buildJob } from "../shared/schema/requests.ts";
+import type { CandidateStatus, RoundSummary, SolveRequest, Usage } from "../shared/schema/solve.ts";
+import { diagnostics } from "../trace/index.ts";
+import { publicTests } from "./public-tests.ts";
+
+export interface ScalingDependencies {
+  /** Proposes each chain's programs. */
+  readonly policy: Policy;
+  /** The judge's and input writer's model, when one is configured (selection only). */
+  readonly model?: LanguageModel | undefined;
+  readonly executor: Executor;
+  readonly prompts: Prompts;
+  readonly logger: Logger;
+  /** The reward model, when one is loaded (judge.method "reward" / "combined", unsolved answers). */
+  readonly scorer?: CandidateScorer | undefined;
+}
+
+export interface RunInput {
+  readonly runId: string;
+  readonly request: SolveRequest;
+  /** Aborted when the run is cancelled (client gone, server stopping). */
+  readonly signal: AbortSignal;
+}
+
+export interface Candidate {
+  readonly id: string;
+  readonly round: number;
+  readonly chain: number | null;
+  readonly code: string | null;
+  readonly source: ProposalSource;
+  readonly description: string;
+  report: ExecutionReport | undefined;
+  standing: EtaStanding;
+  feedback: string;
+}
+
+export interface Chain {
+  readonly index: number;
+  readonly attempts: Attempt[];
+  /** Hybrid: the chain's program passed every public test, it stops revising. */
+  passing: Candidate | undefined;
+  latest: Candidate | undefined;
+}
+
+export const NO_CODE_FEEDBACK = "The reply contained no program: give the complete program in a single code block.";
+
+export function candidateStatus(candidate: Candidate): CandidateStatus {
+  if (candidate.code === null) return "no_code";
+  if (candidate.report === undefined || candidate.report.status === "error") return "error";
+  return candidate.report.status === "passed" ? "passed" : "failed";
+}
+
+/** Usage as the API reports it. */
+export function usageOf(tokens: TokenUsage, executions: number, wallMs: number): Usage {
+  return {
+    llm_calls: tokens.calls,
+    prompt_tokens: tokens.promptTokens,
+    completion_tokens: tokens.completionTokens,
+    executions,
+    wall_ms: Math.round(wallMs),
+  };
+}
+
+export class RunContext {
+  readonly request: SolveRequest;
+  readonly deps: ScalingDependencies;
+  /** Aborted when the run is cancelled or its deadline passes. */
+  readonly signal: AbortSignal;
+  readonly chains: Chain[];
+  readonly candidates: Candidate[] = [];
+  readonly rounds: RoundSummary[] = [];
+  /** Public tests: the given ones and, with `doctests`, the prompt's examples. */
+  readonly tests: TestSpec[];
+  private readonly deadline: AbortSignal;
+  private readonly startedAt = performance.now();
+  /** The same program is run once per run (the public tests do not change). */
+  private readonly executions = new Map<string, Promise<ExecutionReport>>();
+  private tokens: TokenUsage = NO_USAGE;
+  private executionCount = 0;
+  /** What the model endpoint last failed with: a run stopped at its deadline says it (e.g. rate limited). */
+  private lastModelFailure: PolicyError | undefined;
+
+  constructor(input: RunInput, deps: ScalingDependencies) {
+    this.request = input.request;
+    this.deps = deps;
+    this.deadline = AbortSignal.timeout(input.request.deadline_ms);
+    this.signal = AbortSignal.any([input.signal, this.deadline]);
+    // Every model request and sandbox job of the run listens to its signal.
+    setMaxListeners(0, this.signal);
+    this.chains = Array.from({ length: input.request.n }, (_, index) => ({ index, attempts: [], passing: undefined, latest: undefined }));
+    this.tests = publicTests(input.request.problem);
+  }
+
+  get deadlinePassed(): boolean {
+    return this.deadline.aborted;
+  }
+
+  get problem(): PolicyProblem {
+    const problem = this.request.problem;
+    return { language: problem.language, prompt: problem.prompt, entryPoint: problem.entry_point, tests: this.tests };
+  }
+
+  addUsage(usage: TokenUsage, executions = 0): void {
+    this.tokens = addUsage(this.tokens, usage);
+    this.executionCount += executions;
+  }
+
+  usageSoFar(): Usage {
+    return usageOf(this.tokens, this.executionCount, performance.now() - this.startedAt);
+  }
+
+  noteModelFailure(error: unknown): void {
+    if (error instanceof PolicyError) this.lastModelFailure = error;
+    else if (error instanceof PolicyAbortedError && error.lastFailure !== undefined) this.lastModelFailure = error.lastFailure;
+  }
+
+  /** Why a run reached its deadline without a program. */
+  deadlineError(): TracefixError {
+    const failure = this.lastModelFailure;
+    const deadline = this.request.deadline_ms;
+    if (failure === undefined) return new TracefixError("deadline_exceeded", "scaling", `no program was run within deadline_ms (${deadline} ms)`);
+    return new TracefixError(
+      "deadline_exceeded",
+      "scaling",
+      `no program was run within deadline_ms (${deadline} ms): the model endpoint kept failing (${failure.code}: ${failure.message})`,
+      { details: { last_model_error: failure.code } },
+    );
+  }
+
+  /** Chains still revising: all of them, except (hybrid) those whose program passes. */
+  active(): Chain[] {
+    return this.chains.filter((chain) => chain.passing === undefined);
+  }
+
+  /** A job of `code` against `tests`; traced jobs re-run one failing test for the diagnostics. */
+  job(code: string, tests: readonly TestSpec[], traced: boolean): ReturnType<typeof buildJob> {
+    const { problem, trace, limits } = this.request;
+    return buildJob({
+      language: problem.language,
+      code,
+      entryPoint: problem.entry_point,
+      tests,
+      trace: { ...trace, mode: traced ? "failing" : "none", max_tests: 1 },
+      limits,
+    });
+  }
+
+  private execute(code: string, signal: AbortSignal): Promise<ExecutionReport> {
+    let pending = this.executions.get(code);
+    if (pending === undefined) {
+      this.executionCount += 1;
+      pending = this.deps.executor.execute(this.job(code, this.tests, true), { signal });
+      this.executions.set(code, pending);
+      // A cancelled execution must not be reused by a later round.
+      pending.catch(() => this.executions.delete(code));
+    }
+    return pending;
+  }
+
+  /** Runs a candidate on the public tests; returns its `candidate.executed` event. */
+  async evaluate(candidate: Candidate, signal: AbortSignal): Promise<RunEventPayload> {
+    if (candidate.code !== null) {
+      candidate.report = await this.execute(candidate.code, signal);
+      candidate.standing = etaStanding(candidate.report);
+      candidate.feedback = candidate.report.status === "passed" ? "All tests passed." : this.feedbackFor(candidate.code, candidate.report);
+    }
+    const report = candidate.report;
+    return {
+      type: "candidate.executed",
+      round: candidate.round,
+      chain: candidate.chain,
+      candidate: candidate.id,
+      status: candidateStatus(candidate),
+      passed: report?.passed ?? 0,
+      total: report?.total ?? this.tests.length,
+      tests: (report?.tests ?? []).map((test) => ({ index: test.index, status: test.status })),
+      steps: candidate.standing.steps,
+      feedback: candidate.feedback,
+    };
+  }
+
+  private feedbackFor(code: string, report: ExecutionReport): string {
+    const { problem, trace } = this.request;
+    return diagnostics(code, this.tests, report, { format: trace.format, budget: trace.budget, entryPoint: problem.entry_point, language: problem.language });
+  }
+
+  summarize(round: number, candidates: readonly Candidate[], solved: boolean): void {
+    this.rounds.push({
+      round,
+      solved,
+      candidates: candidates.map((candidate) => ({
+        candidate: candidate.id,
+        chain: candidate.chain,
+        status: candidateStatus(candidate),
+        passed: candidate.report?.passed ?? 0,
+        total: candidate.report?.total ?? this.tests.length,
+      })),
+    });
+  }
+
+  /** The best program so far by the ETA order. */
+  best(): Candidate | undefined {
+    const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined);
+    return programs.sort((left, right) => compareEta(left.standing, right.standing))[0];
+  }
+
+  /**
+   * The answer of an unsolved run: by the reward model when one is loaded
+   * (ties by the ETA order), else by the ETA order.
+   */
+  async bestUnsolved(): Promise<Candidate | undefined> {
+    const scorer = this.deps.scorer;
+    const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined && candidate.report.status !== "error");
+    if (scorer === undefined || programs.length < 2 || this.signal.aborted) return this.best();
+    try {
+      const scores = await scorer.score(programs.map((candidate) => ({ code: candidate.code as string, report: candidate.report as ExecutionReport })));
+      const ranked = programs
+        .map((candidate, position) => ({ candidate, score: scores[position] ?? -Infinity }))
+        .sort((left, right) => right.score - left.score || compareEta(left.candidate.standing, right.candidate.standing));
+      return ranked[0]?.candidate;
+    } catch (error) {
+      this.deps.logger.warn("the reward model could not score; the ETA order decides", { error: String(error) });
+      return this.best();
+    }
+  }
+
+  /** The answer against the hidden tests, untraced; nothing of them is shown. */
+  async hidden(answer: Candidate): Promise<{ passed: number; total: number } | null> {
+    const tests = this.request.problem.hidden_tests;
+    if (tests.length === 0 || answer.code === null) return null;
+    try {
+      this.executionCount += 1;
+      const report = await this.deps.executor.execute(this.job(answer.code, tests, false), { signal: this.signal });
+      return report.status === "error" ? null : { passed: report.passed, total: report.total };
+    } catch {
+      return null;
+    }
+  }
+}
