@@ -17,3 +17,4 @@ export {
   type RewardModelStatus,
 } from "./reward/index.ts";
 export { dpoPairs } from "./dpo.ts";
+export { rankCandidates, reasonsFor, type JudgeMethod, type RankingEntry } from "./rank.ts";
