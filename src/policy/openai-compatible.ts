@@ -16,7 +16,7 @@ import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langc
 import { ChatOpenAI } from "@langchain/openai";
 import pLimit from "p-limit";
 
-import { AbortedError, PolicyAbortedError, PolicyError } from "../shared/errors.ts";
+import { AbortedError, PolicyAbortedError, PolicyError, type ErrorCode } from "../shared/errors.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
 import { addUsage, NO_USAGE, usageOfFailure, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel } from "./model.ts";
 
@@ -37,7 +37,7 @@ export interface OpenAICompatibleOptions {
 
 interface Classified {
   readonly retry: boolean;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;

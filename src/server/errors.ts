@@ -7,28 +7,55 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-import { AbortedError, OverloadedError, TracefixError, type Stage } from "../shared/errors.ts";
+import { AbortedError, OverloadedError, TracefixError, type ErrorCode, type Stage } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 
-const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
+/** The HTTP status of every error code (exhaustive: a new code does not compile until it has one). */
+const STATUS_BY_CODE: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   invalid_request: 400,
   not_found: 404,
   run_not_found: 404,
   method_not_allowed: 405,
   run_not_finished: 409,
-  // The client went away: nobody reads this answer, 499 is nginx's name for it.
-  aborted: 499 as ContentfulStatusCode,
+  internal_error: 500,
+  config_invalid: 500,
+  prompt_invalid: 500,
+  prompt_value_missing: 500,
   too_many_requests: 429,
   sandbox_busy: 503,
   too_many_runs: 503,
   executor_closed: 503,
-  model_not_configured: 503,
-  reward_model_unavailable: 503,
   language_unavailable: 503,
+  worker_start_failed: 503,
+  worker_exited: 500,
+  python_unavailable: 503,
+  python_too_old: 503,
+  harness_error: 500,
+  sandbox_stuck: 500,
+  sandbox_error: 500,
+  reply_too_large: 500,
+  // The client went away: nobody reads this answer; 499 is nginx's name for it.
+  cancelled: 499 as ContentfulStatusCode,
+  aborted: 499 as ContentfulStatusCode,
+  model_not_configured: 503,
+  model_unreachable: 502,
+  model_bad_response: 502,
+  model_timeout: 504,
+  model_rate_limited: 503,
+  model_server_error: 502,
+  model_auth_failed: 502,
+  model_not_found: 502,
+  model_request_rejected: 502,
+  deadline_exceeded: 504,
+  no_program: 502,
+  reward_model_unavailable: 503,
+  reward_model_missing: 503,
+  reward_model_mismatch: 503,
+  reward_model_unreadable: 503,
 };
 
 export function statusOf(error: TracefixError): ContentfulStatusCode {
-  return STATUS_BY_CODE[error.code] ?? 500;
+  return STATUS_BY_CODE[error.code];
 }
 
 export function errorBody(error: TracefixError): { error: Record<string, unknown> } {
@@ -49,6 +76,6 @@ export function errorResponse(context: Context, error: unknown, logger: Logger):
   return context.json(errorBody(error), status);
 }
 
-export function notFound(message: string, code = "not_found", stage: Stage = "server"): TracefixError {
+export function notFound(message: string, code: "not_found" | "run_not_found" = "not_found", stage: Stage = "server"): TracefixError {
   return new TracefixError(code, stage, message);
 }

@@ -6,6 +6,64 @@
 
 export type Stage = "server" | "scaling" | "policy" | "sandbox" | "trace" | "judge" | "store";
 
+/**
+ * Every error code the server can answer or a run can fail with. A client
+ * matches on these; server/errors.ts gives each its HTTP status.
+ */
+export const ERROR_CODES = [
+  // the request and the server
+  "invalid_request",
+  "not_found",
+  "run_not_found",
+  "method_not_allowed",
+  "run_not_finished",
+  "internal_error",
+  "config_invalid",
+  "prompt_invalid",
+  "prompt_value_missing",
+  // admission
+  "too_many_requests",
+  "sandbox_busy",
+  "too_many_runs",
+  // the sandbox
+  "executor_closed",
+  "language_unavailable",
+  "worker_start_failed",
+  "worker_exited",
+  "python_unavailable",
+  "python_too_old",
+  "harness_error",
+  "sandbox_stuck",
+  "sandbox_error",
+  "reply_too_large",
+  "cancelled",
+  // the policy and its model
+  "model_not_configured",
+  "model_unreachable",
+  "model_bad_response",
+  "model_timeout",
+  "model_rate_limited",
+  "model_server_error",
+  "model_auth_failed",
+  "model_not_found",
+  "model_request_rejected",
+  // runs
+  "aborted",
+  "deadline_exceeded",
+  "no_program",
+  // the judge
+  "reward_model_unavailable",
+  "reward_model_missing",
+  "reward_model_mismatch",
+  "reward_model_unreadable",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A code from outside (a harness reply): itself when known, else `harness_error`. */
+export function knownCode(code: string | undefined, fallback: ErrorCode = "harness_error"): ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code ?? "") ? (code as ErrorCode) : fallback;
+}
+
 export interface TracefixErrorOptions {
   readonly runId?: string | undefined;
   readonly cause?: unknown;
@@ -13,12 +71,12 @@ export interface TracefixErrorOptions {
 }
 
 export class TracefixError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly stage: Stage;
   readonly runId: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, stage: Stage, message: string, options: TracefixErrorOptions = {}) {
+  constructor(code: ErrorCode, stage: Stage, message: string, options: TracefixErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -52,7 +110,7 @@ export class InvalidRequestError extends TracefixError {
 
 /** The sandbox itself could not run a program (not: the program failed). */
 export class SandboxError extends TracefixError {
-  constructor(code: string, message: string, options: TracefixErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: TracefixErrorOptions = {}) {
     super(code, "sandbox", message, options);
   }
 }
@@ -64,19 +122,13 @@ export class AbortedError extends TracefixError {
   }
 }
 
-export function isAbortError(error: unknown): boolean {
-  return (
-    error instanceof AbortedError ||
-    (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError"))
-  );
-}
 
 /** The language model could not be used: unreachable, refusing, failing, or not configured. */
 export class PolicyError extends TracefixError {
   readonly status: number | undefined;
   /** Requests sent to the endpoint before giving up (they count as LLM calls). */
   readonly attempts: number;
-  constructor(code: string, message: string, options: TracefixErrorOptions & { status?: number | undefined; attempts?: number } = {}) {
+  constructor(code: ErrorCode, message: string, options: TracefixErrorOptions & { status?: number | undefined; attempts?: number } = {}) {
     super(code, "policy", message, options);
     this.status = options.status;
     this.attempts = options.attempts ?? 0;
@@ -109,5 +161,14 @@ export class OverloadedError extends TracefixError {
   constructor(code: "too_many_requests" | "sandbox_busy" | "too_many_runs", stage: Stage, message: string, retryAfterSeconds: number) {
     super(code, stage, message, { details: { retry_after_s: retryAfterSeconds } });
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A configuration value that stops the start: names the variable (or config-file key). */
+export class ConfigError extends TracefixError {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super("config_invalid", "server", `${variable}: ${message}`);
+    this.variable = variable;
   }
 }

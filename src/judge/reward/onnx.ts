@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 
 import * as ort from "onnxruntime-node";
 
-import { TracefixError } from "../../shared/errors.ts";
+import { TracefixError, type ErrorCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { CandidateScorer, ScoringCandidate } from "../scorer.ts";
 import { extractFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from "./features.ts";
@@ -27,7 +27,7 @@ import { extractFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from "
 export const DEFAULT_REWARD_DIRECTORY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../models/reward");
 
 export class RewardModelError extends TracefixError {
-  constructor(code: string, message: string, cause?: unknown) {
+  constructor(code: ErrorCode, message: string, cause?: unknown) {
     super(code, "judge", message, { cause });
   }
 }

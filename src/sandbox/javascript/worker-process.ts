@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { SandboxError } from "../../shared/errors.ts";
+import { knownCode, SandboxError } from "../../shared/errors.ts";
 import type { TestReport } from "../../shared/schema/execution.ts";
 
 export const WORKER_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../sandbox/javascript/worker.mjs");
@@ -138,13 +138,13 @@ export class JavaScriptWorkerProcess {
   /** Runs a job; `onResult` hears each test's verdict as it comes (so a crash can be pinned on its test). */
   async run(job: Record<string, unknown>, onResult: Pending["onResult"]): Promise<unknown> {
     const answer = await this.request({ op: "run", job }, onResult);
-    if (answer.t !== "done") throw new SandboxError(answer.error?.code ?? "harness_error", answer.error?.message ?? "the JavaScript worker failed");
+    if (answer.t !== "done") throw new SandboxError(knownCode(answer.error?.code), answer.error?.message ?? "the JavaScript worker failed");
     return answer.report;
   }
 
   async syntax(code: string): Promise<unknown> {
     const answer = await this.request({ op: "syntax", code }, () => undefined);
-    if (answer.t !== "syntax") throw new SandboxError(answer.error?.code ?? "harness_error", answer.error?.message ?? "the syntax check gave no answer");
+    if (answer.t !== "syntax") throw new SandboxError(knownCode(answer.error?.code), answer.error?.message ?? "the syntax check gave no answer");
     return answer.syntax;
   }
 

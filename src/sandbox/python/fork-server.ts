@@ -8,7 +8,7 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 
-import { SandboxError } from "../../shared/errors.ts";
+import { knownCode, SandboxError } from "../../shared/errors.ts";
 import { stringifyExact } from "../../shared/json.ts";
 import type { LaunchCommand } from "./isolation.ts";
 
@@ -124,7 +124,7 @@ export class ForkServerProcess {
       this.write({ id, op: "syntax", code });
     });
     if (!response.ok || response.syntax === undefined) {
-      throw new SandboxError(response.error?.code ?? "harness_error", response.error?.message ?? "the syntax check gave no answer");
+      throw new SandboxError(knownCode(response.error?.code), response.error?.message ?? "the syntax check gave no answer");
     }
     return response.syntax;
   }
@@ -151,7 +151,7 @@ export class ForkServerProcess {
       if (signal?.aborted) onAbort();
     });
     if (!response.ok) {
-      const code = response.error?.code ?? "harness_error";
+      const code = knownCode(response.error?.code);
       if (code === "cancelled") throw new SandboxError("cancelled", "the run was cancelled");
       throw new SandboxError(code, response.error?.message ?? "the fork server failed", {
         details: response.error?.traceback === undefined ? undefined : { traceback: response.error.traceback },

@@ -1,6 +1,8 @@
 /** POST /v1/solve: the problem, the scaling settings, and what the run returns. */
 import { z } from "zod";
 
+import { ERROR_CODES } from "../errors.ts";
+
 import { checkTestsForLanguage, Language, Limits, MAX_CODE_CHARS, MAX_TESTS_PER_REQUEST, TestSpec, TraceFormat } from "./execution.ts";
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -164,7 +166,7 @@ export const RoundSummary = z.object({
 });
 export type RoundSummary = z.infer<typeof RoundSummary>;
 
-export const RunError = z.object({ code: z.string(), stage: z.string(), message: z.string() });
+export const RunError = z.object({ code: z.enum(ERROR_CODES), stage: z.string(), message: z.string() });
 export type RunError = z.infer<typeof RunError>;
 
 export const SolveResult = z.object({
