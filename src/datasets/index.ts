@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { loadConfig } from "../shared/config.ts";
 import type { TestSpec } from "../shared/schema/execution.ts";
 
 export interface DatasetTest {
@@ -29,11 +29,12 @@ export interface DatasetRecord {
   readonly float_abs_tol_arg_index?: number | null;
 }
 
-const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+let configured: string | undefined;
 
-/** TRACEFIX_DATA_DIR, else ../shared/data beside the repository. */
+/** The configured data directory (TRACEFIX_DATA_DIR, else ../shared/data beside the repository). */
 export function dataDirectory(): string {
-  return process.env["TRACEFIX_DATA_DIR"] ?? path.resolve(REPOSITORY_ROOT, "../shared/data");
+  configured ??= loadConfig().dataDirectory;
+  return configured;
 }
 
 export function datasetPath(name: "humaneval" | "quixbugs", directory = dataDirectory()): string {

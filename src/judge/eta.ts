@@ -6,6 +6,7 @@
  * memory / output > syntax error); a reply without code is last.
  */
 import type { ExecutionReport, TestStatus } from "../shared/schema/execution.ts";
+import type { PreferenceRule } from "../shared/schema/runs.ts";
 
 export type FailureClass = "passed" | "wrong_answer" | "runtime_error" | "resource" | "syntax_error" | "no_code" | "error";
 
@@ -28,20 +29,16 @@ export const CLASS_ORDER: Readonly<Record<FailureClass, number>> = {
   no_code: 6,
 };
 
-function classOf(status: TestStatus): FailureClass {
-  switch (status) {
-    case "passed":
-      return "passed";
-    case "wrong_answer":
-      return "wrong_answer";
-    case "runtime_error":
-      return "runtime_error";
-    case "syntax_error":
-      return "syntax_error";
-    default:
-      return "resource";
-  }
-}
+/** Timeouts and memory/output limits are one class: none says more than another about the program. */
+const CLASS_OF_STATUS: Readonly<Record<TestStatus, FailureClass>> = {
+  passed: "passed",
+  wrong_answer: "wrong_answer",
+  runtime_error: "runtime_error",
+  timeout: "resource",
+  memory_limit: "resource",
+  output_limit: "resource",
+  syntax_error: "syntax_error",
+};
 
 /** Where a program stands: its report's figures in ETA terms; undefined report = no code. */
 export function etaStanding(report: ExecutionReport | undefined): EtaStanding {
@@ -59,18 +56,30 @@ export function etaStanding(report: ExecutionReport | undefined): EtaStanding {
 export function standingOf(passed: number, total: number, statuses: readonly TestStatus[], steps: number): EtaStanding {
   let failure: FailureClass = "passed";
   for (const status of statuses) {
-    const current = classOf(status);
+    const current = CLASS_OF_STATUS[status];
     if (CLASS_ORDER[current] > CLASS_ORDER[failure]) failure = current;
   }
   return { passed, total, failure, steps };
 }
 
+/**
+ * The ETA rules, in the order they decide: the first that tells two
+ * programs apart names the better one (negative: `left` is better). The
+ * ranking (compareEta) and the preference pairs (preferences.ts) both read
+ * this one list.
+ */
+export const ETA_RULES: readonly { readonly rule: PreferenceRule; readonly compare: (left: EtaStanding, right: EtaStanding) => number }[] = [
+  { rule: "passing_beats_failing", compare: (left, right) => Number(right.failure === "passed") - Number(left.failure === "passed") },
+  { rule: "more_tests_passed", compare: (left, right) => right.passed - left.passed },
+  { rule: "more_steps_before_error", compare: (left, right) => right.steps - left.steps },
+  { rule: "milder_failure", compare: (left, right) => CLASS_ORDER[left.failure] - CLASS_ORDER[right.failure] },
+];
+
 /** Negative when `left` ranks before `right` (is better). */
 export function compareEta(left: EtaStanding, right: EtaStanding): number {
-  const leftPasses = left.failure === "passed";
-  const rightPasses = right.failure === "passed";
-  if (leftPasses !== rightPasses) return leftPasses ? -1 : 1;
-  if (left.passed !== right.passed) return right.passed - left.passed;
-  if (left.steps !== right.steps) return right.steps - left.steps;
-  return CLASS_ORDER[left.failure] - CLASS_ORDER[right.failure];
+  for (const { compare } of ETA_RULES) {
+    const order = compare(left, right);
+    if (order !== 0) return order;
+  }
+  return 0;
 }

@@ -6,7 +6,7 @@
  * timeout or memory/output limit over a syntax error). Two programs that
  * stand the same make no pair.
  */
-import { CLASS_ORDER, etaStanding, type EtaStanding, type FailureClass } from "./eta.ts";
+import { ETA_RULES, etaStanding, type EtaStanding } from "./eta.ts";
 import type { ExecutionReport } from "../shared/schema/execution.ts";
 import type { PreferenceRule } from "../shared/schema/runs.ts";
 
@@ -18,15 +18,13 @@ export interface Preference {
   readonly rule: PreferenceRule;
 }
 
-
 export function preferenceBetween(first: EtaStanding, second: EtaStanding): Preference | undefined {
-  const firstPasses = first.failure === "passed";
-  const secondPasses = second.failure === "passed";
-  if (firstPasses !== secondPasses) return { better: firstPasses ? 0 : 1, rule: "passing_beats_failing" };
-  if (firstPasses) return undefined;
-  if (first.passed !== second.passed) return { better: first.passed > second.passed ? 0 : 1, rule: "more_tests_passed" };
-  if (first.steps !== second.steps) return { better: first.steps > second.steps ? 0 : 1, rule: "more_steps_before_error" };
-  if (first.failure !== second.failure) return { better: CLASS_ORDER[first.failure] < CLASS_ORDER[second.failure] ? 0 : 1, rule: "milder_failure" };
+  // Two passing programs are both right: no pair says one is better.
+  if (first.failure === "passed" && second.failure === "passed") return undefined;
+  for (const { rule, compare } of ETA_RULES) {
+    const order = compare(first, second);
+    if (order !== 0) return { better: order < 0 ? 0 : 1, rule };
+  }
   return undefined;
 }
 

@@ -1,65 +1,52 @@
 /**
- * `npm start`: start the sandbox pool and the HTTP server, then show the
- * sandbox doing its job once on a small buggy program.
+ * `npm start`: read the configuration, start the sandbox pools, the reward
+ * model and the HTTP server, then show the sandbox doing its job once on a
+ * small buggy program.
  */
 import { readFileSync } from "node:fs";
 
 import { serve } from "@hono/node-server";
 
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
-import { LlmPolicy, modelFromEnvironment } from "../policy/index.ts";
+import { LlmPolicy, modelFromConfig } from "../policy/index.ts";
 import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
-import { consoleLogger } from "../shared/logger.ts";
+import { loadConfig, publicConfig, type Config } from "../shared/config.ts";
+import { ConfigError } from "../shared/errors.ts";
+import { consoleLogger, createLogger, type Logger } from "../shared/logger.ts";
 import { createApp } from "./app.ts";
-import { configFromEnvironment } from "./config.ts";
 import { selfCheck } from "./self-check.ts";
 
-const logger = consoleLogger;
 const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
-async function main(): Promise<void> {
-  const config = configFromEnvironment();
-  const python = await PythonPool.start({
-    python: config.python,
-    isolation: config.sandbox,
-    size: config.workers,
-    logger,
-    admission: config.admission,
-  });
-  // JavaScript is optional: without a working isolated-vm the server still
-  // runs Python and says why JavaScript is off (/healthz, and a 503 per request).
+/** The Python pool, and the JavaScript one where isolated-vm works (else the server says why, and runs Python only). */
+async function startSandbox(config: Config, logger: Logger): Promise<Executor> {
+  const { isolation, workers, admission } = config.sandbox;
+  const python = await PythonPool.start({ python: config.python, isolation, size: workers, logger, admission });
   const pools: Executor[] = [python];
   const unavailable: { javascript?: string } = {};
   try {
-    pools.push(await JavaScriptPool.start({ size: config.workers, logger, admission: config.admission }));
+    pools.push(await JavaScriptPool.start({ size: workers, logger, admission }));
   } catch (error) {
     unavailable.javascript = (error as Error).message;
     logger.error(`javascript sandbox not started: ${unavailable.javascript}`);
   }
-  const executor = new SandboxRouter(pools, unavailable);
-  // The reward model: a clear line and a "not loaded" in /healthz when it
-  // cannot be used, never an error at request time.
-  let reward: RewardModel | undefined;
-  let rewardStatus: RewardModelStatus;
+  return new SandboxRouter(pools, unavailable);
+}
+
+/** The reward model, or why there is none: a clear line and "not loaded" in /healthz, never an error at request time. */
+async function startRewardModel(config: Config, logger: Logger): Promise<{ model: RewardModel | undefined; status: RewardModelStatus }> {
   try {
-    reward = await loadRewardModel({ directory: config.rewardModel, provider: config.rewardProvider, logger });
-    rewardStatus = reward.status;
-    logger.info(`reward model: ${reward.description}, held-out pair accuracy ${rewardStatus.heldout_accuracy ?? "?"}`);
+    const model = await loadRewardModel({ directory: config.reward.directory, provider: config.reward.provider, logger });
+    logger.info(`reward model: ${model.description}, held-out pair accuracy ${model.status.heldout_accuracy ?? "?"}`);
+    return { model, status: model.status };
   } catch (error) {
-    rewardStatus = { loaded: false, directory: config.rewardModel ?? DEFAULT_REWARD_DIRECTORY, reason: (error as Error).message };
     logger.error(`reward model not loaded: ${(error as Error).message}`);
+    return { model: undefined, status: { loaded: false, directory: config.reward.directory ?? DEFAULT_REWARD_DIRECTORY, reason: (error as Error).message } };
   }
-  const model = modelFromEnvironment(logger);
-  // Prompts are checked now: a broken template stops the start, not a run.
-  const prompts = loadPrompts();
-  const runs = new RunManager({ policy: model === undefined ? undefined : new LlmPolicy(model, prompts), model, executor, prompts, logger, scorer: reward }, new MemoryRunStore(), { maxRuns: config.maxRuns });
-  if (model === undefined) {
-    logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
-  } else {
-    logger.info(`language model: ${model.description}`);
-  }
-  const app = createApp({ executor, runs, logger, version: packageJson.version, selection: { prompts, model, scorer: reward }, reward: rewardStatus, queueTimeoutMs: config.admission.maxWaitMs + 500 });
+}
+
+function listen(config: Config, app: ReturnType<typeof createApp>, executor: Executor, runs: RunManager, logger: Logger): void {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);
@@ -67,9 +54,7 @@ async function main(): Promise<void> {
   });
   server.on("error", (error: NodeJS.ErrnoException) => {
     logger.error(
-      error.code === "EADDRINUSE"
-        ? `${config.host}:${config.port} is already in use; set PORT (or HOST) to another address`
-        : `the HTTP server failed: ${error.message}`,
+      error.code === "EADDRINUSE" ? `${config.host}:${config.port} is already in use; set PORT (or HOST) to another address` : `the HTTP server failed: ${error.message}`,
     );
     void executor.close().then(() => process.exit(1));
   });
@@ -82,7 +67,35 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => shutdown("SIGTERM"));
 }
 
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logFormat);
+  const executor = await startSandbox(config, logger);
+  const reward = await startRewardModel(config, logger);
+  const model = modelFromConfig(config.llm, logger);
+  // Prompts are checked now: a broken template stops the start, not a run.
+  const prompts = loadPrompts();
+  const policy = model === undefined ? undefined : new LlmPolicy(model, prompts);
+  const runs = new RunManager({ policy, model, executor, prompts, logger, scorer: reward.model }, new MemoryRunStore(), { maxRuns: config.maxRuns });
+  if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
+  else logger.info(`language model: ${model.description}`);
+  const app = createApp({
+    executor,
+    runs,
+    logger,
+    version: packageJson.version,
+    maxBodyBytes: config.maxBodyBytes,
+    selection: { prompts, model, scorer: reward.model },
+    reward: reward.status,
+    queueTimeoutMs: config.sandbox.admission.maxWaitMs + 500,
+    configuration: publicConfig(config),
+  });
+  listen(config, app, executor, runs, logger);
+}
+
 main().catch((error: unknown) => {
-  logger.error(`start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  // A bad setting is one line naming the variable, not a stack trace.
+  const message = error instanceof ConfigError ? `configuration: ${error.message}` : `start-up failed: ${error instanceof Error ? error.message : String(error)}`;
+  consoleLogger.error(message);
   process.exit(1);
 });

@@ -5,7 +5,7 @@
  * one rendered with its trace in the requested format, the others as test
  * feedback — all within one character budget.
  */
-import type { ExecutionReport, Language, TestReport, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
+import { statusSeverity, type ExecutionReport, type Language, type TestReport, type TestSpec, type TraceFormat } from "../shared/schema/execution.ts";
 import { fitLines } from "./chronological.ts";
 import { redactReport, redactText } from "./redact.ts";
 import { render } from "./render.ts";
@@ -19,21 +19,11 @@ export interface DiagnosticsOptions {
   readonly maxTests?: number;
 }
 
-const SEVERITY: Record<TestReport["status"], number> = {
-  wrong_answer: 0,
-  runtime_error: 1,
-  timeout: 2,
-  memory_limit: 3,
-  output_limit: 4,
-  syntax_error: 5,
-  passed: 6,
-};
-
-/** Failing tests, most informative first; ties keep the tests' order. */
+/** Failing tests, most informative first (the statuses' own order, mildest first); ties keep the tests' order. */
 export function orderFailures(tests: readonly TestReport[]): TestReport[] {
   return tests
     .filter((test) => test.status !== "passed")
-    .sort((left, right) => SEVERITY[left.status] - SEVERITY[right.status] || left.index - right.index);
+    .sort((left, right) => statusSeverity(left.status) - statusSeverity(right.status) || left.index - right.index);
 }
 
 export function diagnostics(code: string, tests: readonly TestSpec[], report: ExecutionReport, options: DiagnosticsOptions): string {

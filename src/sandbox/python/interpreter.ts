@@ -57,7 +57,8 @@ async function candidatePaths(): Promise<string[]> {
   return found.sort((left, right) => (minorOf(right) ?? 0) - (minorOf(left) ?? 0));
 }
 
-export async function findInterpreter(requested = process.env["PYTHON"]): Promise<PythonInterpreter> {
+/** `requested` (the PYTHON setting) when given, else the newest python3.x found. */
+export async function findInterpreter(requested?: string): Promise<PythonInterpreter> {
   if (requested) {
     const interpreter = await probeInterpreter(requested).catch((error: unknown) => {
       throw new SandboxError("python_unavailable", `PYTHON=${requested} does not run: ${String(error)}`, { cause: error });

@@ -105,6 +105,7 @@ export type Limits = z.infer<typeof Limits>;
 export const MAX_TESTS_PER_REQUEST = 500;
 export const MAX_CODE_CHARS = 256_000;
 
+/** Test statuses from best to worst: the ETA severity order every ranking and every diagnostics block uses. */
 export const TEST_STATUSES = [
   "passed",
   "wrong_answer",
@@ -116,6 +117,11 @@ export const TEST_STATUSES = [
 ] as const;
 export const TestStatus = z.enum(TEST_STATUSES);
 export type TestStatus = z.infer<typeof TestStatus>;
+
+/** 0 for passed, larger for worse failures (TEST_STATUSES' order). */
+export function statusSeverity(status: TestStatus): number {
+  return TEST_STATUSES.indexOf(status);
+}
 
 export const TraceEvent = z.object({
   step: z.int().nullable().describe("ordinal of the event in the run; null inside a tail whose offset is unknown"),
