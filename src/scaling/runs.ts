@@ -137,12 +137,6 @@ export class RunManager {
     return result;
   }
 
-  cancel(runId: string, reason: string): boolean {
-    const run = this.live.get(runId);
-    run?.cancel(reason);
-    return run !== undefined;
-  }
-
   /**
    * The run's events after `afterId`: the stored ones, then live ones as they
    * happen, until the run ends or the follower stops iterating.

@@ -67,7 +67,8 @@ export function createApp(dependencies: ServerDependencies): Hono {
     });
   });
 
-  app.get("/openapi.json", (context) => context.json(buildOpenApiDocument(dependencies.version ?? "dev")));
+  const openapi = buildOpenApiDocument(dependencies.version ?? "dev");
+  app.get("/openapi.json", (context) => context.json(openapi));
 
   app.post("/v1/execute", async (context: Context) => {
     const request = await readRequest(context, ExecuteRequest, { maxBytes: maxBodyBytes, languageOf: (body) => body.language });

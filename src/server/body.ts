@@ -85,11 +85,17 @@ export function isTestValuePath(path: JsonPath): boolean {
   return false;
 }
 
+/**
+ * How each language's programs receive a number literal: Python reads the
+ * literal itself; JavaScript gets JavaScript's reading of it.
+ */
+const NUMBER_LITERALS: Readonly<Record<Language, "as-written" | "javascript">> = { python: "as-written", javascript: "javascript" };
+
 /** Puts the exact literals back into the validated request's test values. */
 function restoreExactNumbers<Request>(request: Request, parsed: ParsedJson, language: Language): void {
   for (const { path, number } of parsed.exact) {
     if (!isTestValuePath(path)) continue;
-    if (language === "javascript") {
+    if (NUMBER_LITERALS[language] === "javascript") {
       if (number.changesInJavaScript) {
         const field = fieldOf(path);
         throw new InvalidRequestError(

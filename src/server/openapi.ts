@@ -25,10 +25,8 @@ function jsonBody(value: z.ZodType, io: "input" | "output"): Record<string, unkn
   return { content: { "application/json": { schema: schema(value, io) } } };
 }
 
-let cached: Record<string, unknown> | undefined;
-
 export function buildOpenApiDocument(version: string): Record<string, unknown> {
-  cached ??= {
+  return {
     openapi: "3.1.0",
     info: {
       title: "tracefix",
@@ -125,5 +123,4 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       },
     },
   };
-  return cached;
 }
