@@ -7,16 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { dataDirectory, datasetAvailable, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import { datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
 import type { PythonPool } from "../src/sandbox/index.ts";
 import { createApp } from "../src/server/app.ts";
 import type { ExecutionReport } from "../src/shared/schema/execution.ts";
+import { requireDatasets, SKIP_DATASETS } from "./support/datasets.ts";
 import { startPool } from "./support/sandbox.ts";
 
-const available = datasetAvailable("humaneval") && datasetAvailable("quixbugs");
-if (!available) {
-  console.warn(`datasets not found in ${dataDirectory()} (set TRACEFIX_DATA_DIR): the dataset checks are skipped`);
-}
 
 let pool: PythonPool;
 let app: ReturnType<typeof createApp>;
@@ -29,6 +26,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool.close();
 });
+
+/** Runs `work` over `items`, at most `limit` at a time (a client keeps within its share of the sandbox queue). */
+async function inBatches<Item, Result>(items: readonly Item[], limit: number, work: (item: Item) => Promise<Result>): Promise<Result[]> {
+  const results: Result[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as Item);
+      }
+    }),
+  );
+  return results;
+}
 
 async function execute(record: DatasetRecord, code: string, timeoutMs: number): Promise<ExecutionReport> {
   const response = await app.request("/v1/execute", {
@@ -46,11 +58,13 @@ async function execute(record: DatasetRecord, code: string, timeoutMs: number): 
   return (await response.json()) as ExecutionReport;
 }
 
-describe.skipIf(!available)("benchmark programs through /v1/execute", () => {
+describe.skipIf(SKIP_DATASETS)("benchmark programs through /v1/execute", () => {
+  beforeAll(() => requireDatasets("humaneval", "quixbugs"));
+
   it("passes all 164 HumanEval reference solutions", async () => {
     const records = await loadDataset(datasetPath("humaneval"));
     expect(records).toHaveLength(164);
-    const reports = await Promise.all(records.map((record) => execute(record, record.reference_code, 10_000)));
+    const reports = await inBatches(records, 16, (record) => execute(record, record.reference_code, 10_000));
     const failing = records.filter((_, index) => reports[index]?.status !== "passed").map((record) => record.id);
     expect(failing).toEqual([]);
   });
@@ -58,8 +72,8 @@ describe.skipIf(!available)("benchmark programs through /v1/execute", () => {
   it("passes all 40 QuixBugs reference programs and fails all 40 buggy ones", async () => {
     const records = await loadDataset(datasetPath("quixbugs"));
     expect(records).toHaveLength(40);
-    const references = await Promise.all(records.map((record) => execute(record, record.reference_code, 5_000)));
-    const buggy = await Promise.all(records.map((record) => execute(record, record.buggy_code ?? "", 2_000)));
+    const references = await inBatches(records, 16, (record) => execute(record, record.reference_code, 5_000));
+    const buggy = await inBatches(records, 16, (record) => execute(record, record.buggy_code ?? "", 2_000));
     expect(records.filter((_, index) => references[index]?.status !== "passed").map((record) => record.id)).toEqual([]);
     expect(records.filter((_, index) => buggy[index]?.status !== "failed").map((record) => record.id)).toEqual([]);
     // The programs that loop forever are stopped by the per-test deadline.

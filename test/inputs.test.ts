@@ -1,7 +1,8 @@
 /** Test inputs without a model: Python literals, type-aware mutations, examples from the problem text. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { datasetAvailable, datasetPath, loadDataset } from "../src/datasets/index.ts";
+import { datasetPath, loadDataset } from "../src/datasets/index.ts";
+import { requireDatasets, SKIP_DATASETS } from "./support/datasets.ts";
 import type { PythonPool } from "../src/sandbox/index.ts";
 import { doctestsOf } from "../src/scaling/inputs/doctests.ts";
 import { parseLiteral, printLiteral, type PyValue } from "../src/trace/python-literal.ts";
@@ -73,9 +74,10 @@ describe("examples in the problem text", () => {
     ]);
   });
 
-  describe.skipIf(!datasetAvailable("humaneval"))("on HumanEval prompts", () => {
+  describe.skipIf(SKIP_DATASETS)("on HumanEval prompts", () => {
     let pool: PythonPool;
     beforeAll(async () => {
+      requireDatasets("humaneval");
       pool = await startPool();
     });
     afterAll(async () => {

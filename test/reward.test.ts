@@ -233,7 +233,7 @@ describe("the server's start-up with its reward model", () => {
     );
     const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/server/main.ts"], {
       cwd: ROOT,
-      env: { ...clean, PORT: "0", TRACEFIX_WORKERS: "1", ...environment },
+      env: { ...clean, PORT: "0", TRACEFIX_SANDBOX_WORKERS: "1", ...environment },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
@@ -371,9 +371,23 @@ describe("the reward judge at work", () => {
     expect(scorer.calls[0]?.map((candidate) => candidate.code).sort()).toEqual([better, preferred].sort());
   });
 
-  it("sequential with the ONNX model: the unsolved answer is the program that got furthest", async () => {
+  it("sequential with the ONNX model: the model is asked, and its best-scored program is the unsolved answer", async () => {
     const oneTest = "def double(x):\n    return 2 if x == 1 else 0\n";
-    const result = await unsolvedRun(["def double(x):\n    return -1\n", oneTest], reward);
+    const asked: { codes: string[]; scores: number[] }[] = [];
+    // The real model, seen through a recorder: the answer must be its choice, not merely the ETA order's.
+    const recording: CandidateScorer = {
+      description: reward.description,
+      async score(candidates) {
+        const scores = await reward.score(candidates);
+        asked.push({ codes: candidates.map((candidate) => candidate.code), scores });
+        return scores;
+      },
+    };
+    const result = await unsolvedRun(["def double(x):\n    return -1\n", oneTest], recording);
+    expect(asked).toHaveLength(1);
+    const [first] = asked;
+    const best = first?.codes[first.scores.indexOf(Math.max(...first.scores))];
+    expect(result.solution?.code).toBe(best);
     expect(result.solution).toMatchObject({ code: oneTest, passed: 1, total: 3 });
   });
 });

@@ -4,13 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { datasetAvailable, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import { datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
 import type { PythonPool } from "../src/sandbox/index.ts";
 import type { RunEvent } from "../src/shared/schema/events.ts";
 import type { TestSpec } from "../src/shared/schema/execution.ts";
 import { SolveResult } from "../src/shared/schema/solve.ts";
 import { fenced, lastUserMessage, type Script } from "./support/fake-llm.ts";
 import { descendantsOf } from "./support/processes.ts";
+import { requireDatasets, SKIP_DATASETS } from "./support/datasets.ts";
 import { startPool } from "./support/sandbox.ts";
 import { startSolveServer, type SolveServer } from "./support/solve-server.ts";
 import { readSse, runEvents } from "./support/sse.ts";
@@ -60,12 +61,11 @@ const ADD = {
 const WRONG_ADD = "def add(a, b):\n    return a - b\n";
 const RIGHT_ADD = "def add(a, b):\n    return a + b\n";
 
-const quixbugs = datasetAvailable("quixbugs");
-
-describe.skipIf(!quixbugs)("repairing a QuixBugs program over real HTTP", () => {
+describe.skipIf(SKIP_DATASETS)("repairing a QuixBugs program over real HTTP", () => {
   let record: DatasetRecord;
 
   beforeAll(async () => {
+    requireDatasets("quixbugs");
     record = (await loadDataset(datasetPath("quixbugs"))).find((candidate) => candidate.id === "quixbugs/get_factors") as DatasetRecord;
   });
 
@@ -304,7 +304,7 @@ describe("faults", () => {
 });
 
 describe("disconnects and load", () => {
-  it("aborts the model requests within 200 ms of a disconnect and leaves no sandbox process behind", async () => {
+  it("aborts the model requests and sandbox work of a disconnected client within 1 s, and leaves no sandbox process behind", async () => {
     const baseline = descendantsOf(pool.workerPids()).length;
     const slow = "import time\ndef add(a, b):\n    time.sleep(30)\n    return a + b\n";
     await withServer(
@@ -325,7 +325,7 @@ describe("disconnects and load", () => {
     );
   });
 
-  it("aborts a model request in flight within 200 ms of the client leaving", async () => {
+  it("aborts a model request in flight within 1 s of the client leaving", async () => {
     await withServer(
       () => ({ hang: true }),
       async (server) => {
@@ -336,7 +336,7 @@ describe("disconnects and load", () => {
         const goneAt = performance.now();
         controller.abort();
         await expect.poll(() => server.fake.requests[0]?.abortedAt, { interval: 5 }).toBeDefined();
-        expect((server.fake.requests[0]?.abortedAt ?? Infinity) - goneAt).toBeLessThan(200);
+        expect((server.fake.requests[0]?.abortedAt ?? Infinity) - goneAt).toBeLessThan(1_000);
       },
     );
   });

@@ -26,7 +26,8 @@ describe.each(GOLDEN_PROGRAMS)("golden renderings of $name", (program) => {
       const text = render(format, request.code, request.tests[0], fixture.report, { budget, entryPoint: request.entry_point });
       expect(text.length).toBeLessThanOrEqual(budget);
       const file = path.join(directory, "renderings", `${program.name}.${budget}.${format}.txt`);
-      if (update || !existsSync(file)) writeFileSync(file, `${text}\n`);
+      if (update) writeFileSync(file, `${text}\n`);
+      if (!existsSync(file)) throw new Error(`no golden rendering ${path.relative(process.cwd(), file)}: create it with UPDATE_GOLDEN=1 npx vitest run test/trace-golden.test.ts, then read it`);
       expect(`${text}\n`).toBe(readFileSync(file, "utf8"));
     });
   }

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { dataDirectory, datasetAvailable, datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import { datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import { requireDatasets, SKIP_DATASETS } from "./support/datasets.ts";
 import type { PythonPool } from "../src/sandbox/index.ts";
 import { createApp } from "../src/server/app.ts";
 import type { ExecutionReport } from "../src/shared/schema/execution.ts";
@@ -14,8 +15,6 @@ import { startPool } from "./support/sandbox.ts";
 
 const FORMATS = ["concise", "codeexecutor", "next", "semcoder", "scratchpad"] as const;
 const BUDGET = 4_000;
-const available = datasetAvailable("quixbugs");
-if (!available) console.warn(`quixbugs.jsonl not found in ${dataDirectory()}: the rendering check on real programs is skipped`);
 
 /** 1-based lines of the buggy program that differ from the reference (or border a missing line). */
 export function defectLines(buggy: string, reference: string): number[] {
@@ -65,14 +64,17 @@ let records: DatasetRecord[] = [];
 beforeAll(async () => {
   pool = await startPool();
   app = createApp({ executor: pool });
-  if (available) records = (await loadDataset(datasetPath("quixbugs"))).filter((record) => record.tests.length > 0);
+  if (!SKIP_DATASETS) {
+    requireDatasets("quixbugs");
+    records = (await loadDataset(datasetPath("quixbugs"))).filter((record) => record.tests.length > 0);
+  }
 });
 
 afterAll(async () => {
   await pool.close();
 });
 
-describe.skipIf(!available)("renderings of QuixBugs buggy programs", () => {
+describe.skipIf(SKIP_DATASETS)("renderings of QuixBugs buggy programs", () => {
   it.each(FORMATS)("%s names the defective line within the budget, for every program with I/O tests", async (format) => {
     expect(records.length).toBe(31);
     const misses: string[] = [];

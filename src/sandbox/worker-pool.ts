@@ -70,7 +70,12 @@ export interface EnqueueOptions {
   readonly client?: string | undefined;
   /** The most the job can take (limits); used to estimate waits. */
   readonly worstCaseMs?: number | undefined;
-  /** Give up, with a 503, when the job has not started within this time (HTTP requests waiting for a worker). */
+  /**
+   * Give up, with a 503, when the job has not started within this time
+   * (HTTP requests waiting for a worker). Only a client with nothing else
+   * queued or running is held to it: one that queued work of its own waits
+   * for it, within its per-client bound.
+   */
   readonly queueTimeoutMs?: number | undefined;
 }
 
@@ -233,6 +238,7 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
     if (this.closed) return Promise.reject(new SandboxError("executor_closed", "the sandbox is shutting down"));
     if (signal?.aborted) return Promise.reject(new AbortedError("sandbox"));
     const client = options.client ?? INTERNAL_CLIENT;
+    const queueTimeoutMs = this.queue.load(client) === 0 ? options.queueTimeoutMs : undefined;
     return new Promise<Result>((resolve, reject) => {
       const task: QueuedTask<Process, Info> = {
         client,
@@ -245,12 +251,12 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
         },
         expiry: undefined,
       };
-      if (options.queueTimeoutMs !== undefined) {
+      if (queueTimeoutMs !== undefined) {
         task.expiry = setTimeout(() => {
           if (!this.dequeue(task)) return;
           const retry = this.retryAfter(this.estimateWait(client));
-          reject(new OverloadedError("sandbox_busy", "sandbox", `no sandbox worker became free within ${options.queueTimeoutMs} ms; retry in ${retry} s`, retry));
-        }, options.queueTimeoutMs);
+          reject(new OverloadedError("sandbox_busy", "sandbox", `no sandbox worker became free within ${queueTimeoutMs} ms; retry in ${retry} s`, retry));
+        }, queueTimeoutMs);
       }
       signal?.addEventListener("abort", task.onAbort, { once: true });
       this.queue.push(client, task);
