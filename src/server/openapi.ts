@@ -25,6 +25,7 @@ function jsonBody(value: z.ZodType, io: "input" | "output"): Record<string, unkn
   return { content: { "application/json": { schema: schema(value, io) } } };
 }
 
+/** One literal document (long by nature: every route with its schemas), built once per app. */
 export function buildOpenApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: "3.1.0",

@@ -157,61 +157,75 @@ function renderBackward(
 /** How far into the folded range variables are looked for, from each end. */
 const VARIABLE_WINDOW = 4_000;
 
+interface LoopCount {
+  function: string;
+  line: number;
+  before: number;
+  inside: number;
+  afterGap: boolean;
+}
+
 /**
- * One pass over events [0, end): loop iterations and calls inside [start,
- * end); then how the variables moved, read from the two ends of the range
- * (their first values near its start, their last near its end; change
- * counts, used only to pick which to show, from the start window).
+ * One pass over events [0, end): the loop iterations (back-edges: a line at
+ * or above the previous line in the same frame) and calls inside [start,
+ * end), and the line steps there.
  */
-export function summarize(context: RenderContext, start: number, end: number): FoldSummary {
+function countLoopsAndCalls(context: RenderContext, start: number, end: number) {
   const events = context.events;
   const lastLineAtDepth: number[] = [];
-  // Back-edges (a line at or above the previous line in the same frame) per loop.
-  const loops = new Map<number, { function: string; line: number; before: number; inside: number; afterGap: boolean }>();
+  const loops = new Map<number, LoopCount>();
   const calls = new Map<string, { calls: number; deepest: number }>();
-  const gapIndex = context.gapIndex;
-  const unrecorded = gapIndex !== undefined && gapIndex > start && gapIndex < end;
   let steps = 0;
   // The back-edges of one loop come in a row: remember the last one's entry.
   let lastKey = -1;
-  let lastLoop: { function: string; line: number; before: number; inside: number; afterGap: boolean } | undefined;
+  let lastLoop: LoopCount | undefined;
   for (let index = 0; index < end; index++) {
     const event = events[index] as TraceEvent;
-    if (index === gapIndex) {
+    if (index === context.gapIndex) {
       // Across the unrecorded stretch iteration counts restart.
       lastLineAtDepth.length = 0;
       for (const loop of loops.values()) loop.afterGap = true;
     }
-    const kind = event.event;
-    if (kind === "line") {
-      const depth = event.depth;
-      const line = event.line;
-      const previous = lastLineAtDepth[depth];
-      lastLineAtDepth[depth] = line;
-      if (index >= start) steps += 1;
-      if (previous === undefined || previous < 0 || line > previous) continue;
-      const key = depth * 1_000_003 + line;
-      let loop = key === lastKey ? lastLoop : loops.get(key);
-      if (loop === undefined) {
-        loop = { function: event.function, line, before: 0, inside: 0, afterGap: false };
-        loops.set(key, loop);
-      }
-      lastKey = key;
-      lastLoop = loop;
-      if (index >= start) loop.inside += 1;
-      else if (!loop.afterGap) loop.before += 1;
-    } else if (kind === "call") {
+    if (event.event === "call") {
       lastLineAtDepth[event.depth] = -1;
-      if (index >= start) {
-        const entry = calls.get(event.function);
-        if (entry === undefined) calls.set(event.function, { calls: 1, deepest: event.depth });
-        else {
-          entry.calls += 1;
-          if (event.depth > entry.deepest) entry.deepest = event.depth;
-        }
-      }
+      if (index >= start) countCall(calls, event);
+      continue;
     }
+    if (event.event !== "line") continue;
+    const previous = lastLineAtDepth[event.depth];
+    lastLineAtDepth[event.depth] = event.line;
+    if (index >= start) steps += 1;
+    if (previous === undefined || previous < 0 || event.line > previous) continue;
+    const key = event.depth * 1_000_003 + event.line;
+    let loop = key === lastKey ? lastLoop : loops.get(key);
+    if (loop === undefined) {
+      loop = { function: event.function, line: event.line, before: 0, inside: 0, afterGap: false };
+      loops.set(key, loop);
+    }
+    lastKey = key;
+    lastLoop = loop;
+    if (index >= start) loop.inside += 1;
+    else if (!loop.afterGap) loop.before += 1;
   }
+  return { loops, calls, steps };
+}
+
+function countCall(calls: Map<string, { calls: number; deepest: number }>, event: TraceEvent): void {
+  const entry = calls.get(event.function);
+  if (entry === undefined) calls.set(event.function, { calls: 1, deepest: event.depth });
+  else {
+    entry.calls += 1;
+    if (event.depth > entry.deepest) entry.deepest = event.depth;
+  }
+}
+
+/**
+ * How the variables moved in [start, end), read from the two ends of the
+ * range: their first values near its start, their last near its end; the
+ * change counts (used only to pick which to show) from the start window.
+ */
+function variableMoves(context: RenderContext, start: number, end: number): Map<string, { first: string; last: string; changes: number }> {
+  const events = context.events;
   const variables = new Map<string, { first: string; last: string; changes: number }>();
   const forwardEnd = Math.min(end, start + VARIABLE_WINDOW);
   for (let index = start; index < forwardEnd; index++) {
@@ -240,6 +254,14 @@ export function summarize(context: RenderContext, start: number, end: number): F
       wanted.delete(name);
     }
   }
+  return variables;
+}
+
+/** What a folded range [start, end) did: its two busiest loops, four most changed variables, two most called functions. */
+export function summarize(context: RenderContext, start: number, end: number): FoldSummary {
+  const { loops, calls, steps } = countLoopsAndCalls(context, start, end);
+  const gapIndex = context.gapIndex;
+  const unrecorded = gapIndex !== undefined && gapIndex > start && gapIndex < end;
   const loopFolds = [...loops.values()]
     .filter((loop) => loop.inside > 0)
     .sort((left, right) => right.inside - left.inside)
@@ -252,7 +274,7 @@ export function summarize(context: RenderContext, start: number, end: number): F
       last: loop.before + loop.inside + 1,
       afterGap: loop.afterGap,
     }));
-  const variableFolds = [...variables.entries()]
+  const variableFolds = [...variableMoves(context, start, end).entries()]
     .sort((left, right) => right[1].changes - left[1].changes)
     .slice(0, 4)
     .map(([name, entry]) => ({ name, first: entry.first, last: entry.last }));
@@ -260,14 +282,7 @@ export function summarize(context: RenderContext, start: number, end: number): F
     .sort((left, right) => right[1].calls - left[1].calls)
     .slice(0, 2)
     .map(([name, entry]) => ({ function: name, calls: entry.calls, deepest: entry.deepest }));
-  return {
-    steps,
-    calls: callFolds,
-    unrecorded,
-    unrecordedEvents: unrecorded ? (context.trace?.gap?.events ?? null) : null,
-    loops: loopFolds,
-    variables: variableFolds,
-  };
+  return { steps, calls: callFolds, unrecorded, unrecordedEvents: unrecorded ? (context.trace?.gap?.events ?? null) : null, loops: loopFolds, variables: variableFolds };
 }
 
 /** The variables as they stood just before event `index` (its frame's latest state). */
