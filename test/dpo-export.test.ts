@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { PythonPool } from "../src/sandbox/index.ts";
 import { PreferencePair, RunList } from "../src/shared/schema/runs.ts";
+import { ADD, RIGHT_ADD, WRONG_ADD } from "./fixtures/add.ts";
 import { fenced, lastUserMessage, type Script } from "./support/fake-llm.ts";
 import { startPool } from "./support/sandbox.ts";
 import { startSolveServer, type SolveServer } from "./support/solve-server.ts";
@@ -22,17 +23,9 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 let pool: PythonPool;
 let server: SolveServer;
 
-const ADD = {
-  prompt: "Write add(a, b) that returns the sum of a and b.",
-  entry_point: "add",
-  tests: [
-    { kind: "call", args: [1, 2], expected: 3 },
-    { kind: "call", args: [-1, 1], expected: 0 },
-  ],
-};
-const WRONG = "def add(a, b):\n    return a - b\n";
+const WRONG = WRONG_ADD;
 const HALF = "def add(a, b):\n    return a + b if a < 0 else a * b\n";
-const RIGHT = "def add(a, b):\n    return a + b\n";
+const RIGHT = RIGHT_ADD;
 
 // Round 1: two wrong programs; every revision is right.
 const script: Script = (request) => {

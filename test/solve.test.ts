@@ -9,6 +9,7 @@ import type { PythonPool } from "../src/sandbox/index.ts";
 import type { RunEvent } from "../src/shared/schema/events.ts";
 import type { TestSpec } from "../src/shared/schema/execution.ts";
 import { SolveResult } from "../src/shared/schema/solve.ts";
+import { ADD, RIGHT_ADD, WRONG_ADD } from "./fixtures/add.ts";
 import { fenced, lastUserMessage, type Script } from "./support/fake-llm.ts";
 import { descendantsOf } from "./support/processes.ts";
 import { requireDatasets, SKIP_DATASETS } from "./support/datasets.ts";
@@ -48,18 +49,6 @@ function post(server: SolveServer, body: unknown, headers: Record<string, string
   });
 }
 
-const ADD = {
-  language: "python",
-  prompt: "Write add(a, b) that returns the sum of a and b.",
-  entry_point: "add",
-  tests: [
-    { kind: "call", args: [1, 2], expected: 3 },
-    { kind: "call", args: [-1, 1], expected: 0 },
-  ],
-  hidden_tests: [{ kind: "call", args: [40, 2], expected: 42 }],
-};
-const WRONG_ADD = "def add(a, b):\n    return a - b\n";
-const RIGHT_ADD = "def add(a, b):\n    return a + b\n";
 
 describe.skipIf(SKIP_DATASETS)("repairing a QuixBugs program over real HTTP", () => {
   let record: DatasetRecord;

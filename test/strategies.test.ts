@@ -14,6 +14,7 @@ import { silentLogger } from "../src/shared/logger.ts";
 import { loadPrompts } from "../src/shared/prompts.ts";
 import type { RunEvent, RunEventPayload } from "../src/shared/schema/events.ts";
 import { SolveRequest, type SolveResult } from "../src/shared/schema/solve.ts";
+import { ADD, PRODUCT_ADD, RIGHT_ADD, WRONG_ADD } from "./fixtures/add.ts";
 import { failing, fence, MockLanguageModel, type MockScript } from "./support/mock-model.ts";
 import { startPool } from "./support/sandbox.ts";
 
@@ -28,18 +29,9 @@ afterAll(async () => {
   await pool.close();
 });
 
-const ADD = {
-  prompt: "Write add(a, b) that returns the sum of a and b.",
-  entry_point: "add",
-  tests: [
-    { kind: "call", args: [1, 2], expected: 3 },
-    { kind: "call", args: [-1, 1], expected: 0 },
-  ],
-  hidden_tests: [{ kind: "call", args: [40, 2], expected: 42 }],
-};
-const WRONG = "def add(a, b):\n    return a - b\n";
-const RIGHT = "def add(a, b):\n    return a + b\n";
-const PRODUCT = "def add(a, b):\n    return a * b\n";
+const WRONG = WRONG_ADD;
+const RIGHT = RIGHT_ADD;
+const PRODUCT = PRODUCT_ADD;
 
 async function run(body: Record<string, unknown>, deps: Partial<ScalingDependencies> & Pick<ScalingDependencies, "policy">, signal = new AbortController().signal) {
   const request = SolveRequest.parse({ problem: ADD, ...body });
