@@ -3,7 +3,7 @@
  * per pair, `{prompt, chosen, rejected}`, plus the ETA rule that decided the
  * pair and where it came from.
  *
- * What the fields hold (our choice; DESIGN.md leaves it open):
+ * What the fields hold (our choice, written down in architecture/reward.md):
  * - `prompt` is the task as the client sent it (run.started's
  *   `problem.prompt`), not tracefix's generation prompt around it: the data
  *   is for training a code model to answer that task, whatever wraps it.

@@ -1,5 +1,5 @@
 /**
- * The run driver (DESIGN's "Scaling strategies", whatever the strategy):
+ * The run driver (architecture/overview.md, "Strategies"), whatever the strategy:
  * `run.started`, the strategy's rounds, the answer (the strategy's, else the
  * best program so far), the answer — and only it — against the hidden
  * tests, then `run.completed`; or `run.failed` with the error's code. A

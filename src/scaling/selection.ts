@@ -1,5 +1,5 @@
 /**
- * Selection among candidate programs (DESIGN's "Judging"): inputs are
+ * Selection among candidate programs (architecture/judge.md): inputs are
  * synthesized (inputs/synthesize.ts), every distinct program runs once on
  * the public tests and those inputs, inputs most candidates raise on are
  * left out, candidates are clustered by their outputs, the LLM judge and the

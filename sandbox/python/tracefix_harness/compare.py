@@ -1,6 +1,6 @@
 """Equality of canonical values (see values.py), decided outside the candidate.
 
-Rules (DESIGN.md, "Tests"): numbers compare by value, floats with a relative
+Rules (architecture/overview.md, "Tests"): numbers compare by value, floats with a relative
 tolerance (default 1e-6) and a small absolute one for values near zero; NaN
 equals NaN (a test expecting NaN passes on NaN); tuples and lists are both
 lists here, so they are equal when their items are; True equals 1 as in

@@ -1,6 +1,6 @@
 /**
  * Tests, limits, execution reports and raw traces: the contract between the
- * sandbox, the trace renderings, the server and its clients (DESIGN.md,
+ * sandbox, the trace renderings, the server and its clients (architecture/overview.md,
  * "Tests" and "Execution report"). One definition, used to validate requests,
  * to type the code and to generate /openapi.json.
  */
