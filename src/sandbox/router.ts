@@ -8,6 +8,15 @@ import { SandboxError } from "../shared/errors.ts";
 import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck, WorkerCounts } from "./executor.ts";
 
+/** `start()`'s promise, or its synchronous throw as a rejection. */
+function rejecting<Result>(start: () => Promise<Result>): Promise<Result> {
+  try {
+    return start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 export class SandboxRouter implements Executor {
   readonly languages: readonly Language[];
   private readonly byLanguage = new Map<Language, Executor>();
@@ -31,8 +40,9 @@ export class SandboxRouter implements Executor {
     return executor;
   }
 
+  // The executor seam rejects, never throws: an unavailable language is a rejected promise.
   execute(job: ExecutionJob, options?: ExecuteOptions): Promise<ExecutionReport> {
-    return this.executorFor(job.language).execute(job, options);
+    return rejecting(() => this.executorFor(job.language).execute(job, options));
   }
 
   admit(language: Language, client: string): void {
@@ -40,7 +50,7 @@ export class SandboxRouter implements Executor {
   }
 
   checkSyntax(language: Language, code: string, options?: ExecuteOptions): Promise<SyntaxCheck> {
-    return this.executorFor(language).checkSyntax(language, code, options);
+    return rejecting(() => this.executorFor(language).checkSyntax(language, code, options));
   }
 
   /** The first pool's health (the Python sandbox's, as before), every pool under `pools`. */

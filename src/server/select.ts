@@ -1,4 +1,6 @@
 /** POST /v1/select: rank programs the client already has (parallel selection only). */
+import { setMaxListeners } from "node:events";
+
 import type { Hono } from "hono";
 
 import type { CandidateScorer } from "../judge/index.ts";
@@ -32,10 +34,13 @@ export function registerSelectRoute(app: Hono, executor: Executor, services: Sel
     requireRewardModel(request.judge.method, services.scorer);
     const client = clientOf(context);
     executor.admit(request.problem.language, client);
+    // Every execution and judge question of the selection listens to the request's signal.
+    const signal = AbortSignal.any([context.req.raw.signal]);
+    setMaxListeners(0, signal);
     const result = await selectPrograms(
       request,
       { executor: forClient(executor, client), model: services.model, prompts: services.prompts, scorer: services.scorer, logger },
-      context.req.raw.signal,
+      signal,
     );
     return context.json(result);
   });
