@@ -6,7 +6,7 @@
  */
 import { SandboxError } from "../shared/errors.ts";
 import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
-import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck, WorkerCounts } from "./executor.ts";
+import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "./executor.ts";
 
 /** `start()`'s promise, or its synchronous throw as a rejection. */
 function rejecting<Result>(start: () => Promise<Result>): Promise<Result> {
@@ -53,32 +53,21 @@ export class SandboxRouter implements Executor {
     return rejecting(() => this.executorFor(language).checkSyntax(language, code, options));
   }
 
-  /** The first pool's health (the Python sandbox's, as before), every pool under `pools`. */
+  /**
+   * The first pool's health at the top (the Python sandbox's: its
+   * isolation, runtime and workers, as TRACEFIX_SANDBOX_WORKERS sets them),
+   * every pool under `pools`; ok only when every pool is.
+   */
   health(): ExecutorHealth {
     const healths = this.executors.map((executor) => executor.health());
     const first = healths[0];
     if (first === undefined) throw new SandboxError("executor_closed", "no sandbox pool is configured");
-    const workers: WorkerCounts = {
-      size: 0,
-      ready: 0,
-      busy: 0,
-      queued: 0,
-      restarts: 0,
-    };
     const pools: Record<string, unknown> = {};
     for (const health of healths) {
-      for (const key of Object.keys(workers) as (keyof WorkerCounts)[]) (workers as Record<keyof WorkerCounts, number>)[key] += health.workers[key];
       for (const language of health.languages) pools[language] = { ok: health.ok, isolation: health.isolation, runtime: health.runtime, workers: health.workers };
     }
     for (const [language, reason] of Object.entries(this.unavailable)) pools[language] = { ok: false, unavailable: reason };
-    return {
-      ok: healths.every((health) => health.ok),
-      languages: this.languages,
-      isolation: first.isolation,
-      runtime: first.runtime,
-      workers,
-      pools,
-    };
+    return { ok: healths.every((health) => health.ok), languages: this.languages, isolation: first.isolation, runtime: first.runtime, workers: first.workers, pools };
   }
 
   async close(): Promise<void> {

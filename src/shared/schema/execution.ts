@@ -179,7 +179,7 @@ export const TestReport = z.object({
   error: ErrorInfo.nullable(),
   steps: z.int().nullable().describe("executed line events, when traced"),
   steps_at_least: z.int().optional(),
-  duration_ms: z.number().nullable(),
+  duration_ms: z.number().nullable().describe("the test's own time; null when it did not end by itself (a timeout, a crash): its limit says how long it had"),
   omitted: z
     .object({
       stdout_bytes: z.int().optional(),

@@ -119,21 +119,21 @@ export const InputsSummary = z.object({
   rejected: z.int().describe("inputs most candidates raised on (likely outside the problem's domain), left out of the comparison"),
 });
 
+export const Usage = z.object({
+  llm_calls: z.int().describe("requests sent to the model endpoint, failed attempts included"),
+  prompt_tokens: z.int(),
+  completion_tokens: z.int(),
+  executions: z.int().describe("sandbox jobs: each distinct program once on the public tests (a program proposed twice runs once), plus the answer's hidden-test run and selection re-runs"),
+  wall_ms: z.number(),
+});
 export const SelectResult = z.object({
   ranking: z.array(RankedCandidate).describe("best first"),
   inputs: InputsSummary,
   judge: JudgeSummary,
-  usage: z.object({ llm_calls: z.int(), prompt_tokens: z.int(), completion_tokens: z.int(), executions: z.int(), wall_ms: z.number() }),
+  usage: Usage,
 });
 export type SelectResult = z.infer<typeof SelectResult>;
 
-export const Usage = z.object({
-  llm_calls: z.int(),
-  prompt_tokens: z.int(),
-  completion_tokens: z.int(),
-  executions: z.int(),
-  wall_ms: z.number(),
-});
 export type Usage = z.infer<typeof Usage>;
 
 export const CandidateStatus = z.enum(["passed", "failed", "error", "no_code"]);
