@@ -26,7 +26,8 @@ export async function selfCheck(executor: Executor, logger: Logger, url: string)
   const report = presentReport(job, await executor.execute(job));
   const failing = report.tests.find((test) => test.status !== "passed");
   const summary = report.tests.map((test) => test.status).join(", ");
-  logger.info(`self-check: ran mean() against 2 tests in ${report.duration_ms.toFixed(1)} ms: ${summary}`);
+  const failure = failing === undefined ? "" : `; the failing test expected ${failing.expected ?? "?"} and got ${failing.actual ?? "?"}, traced over ${failing.steps ?? "?"} steps`;
+  logger.info(`self-check: ran mean() against 2 tests in ${report.duration_ms.toFixed(1)} ms: ${summary}${failure}`);
   if (failing?.rendering !== undefined) {
     logger.info(`self-check: what a model would read about the failing test:\n${failing.rendering}`);
   }
