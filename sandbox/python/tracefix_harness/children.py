@@ -1,0 +1,371 @@
+"""The fork server's children: prepared ahead of a request, handed a run, ended.
+
+A child is prepared (forked, sandboxed, waiting on its control pipe) while
+the previous request is still being answered, so that a request only pays
+for writing itself to the child:
+
+    fork server
+     └─ intermediate  (sets up: session, rlimits, uid, OOM score; unshares a
+        │              user + pid + IPC + mount namespace, mounts the run's
+        │              tmpfs, joins a fresh session keyring; forks; sends the
+        │              fork server the runner's pid; exits)
+        └─ runner     pid 1 of the run's namespaces, adopted by the fork
+                      server (a subreaper); waits for the request, drops its
+                      capabilities, runs the tests (child.py)
+
+Ending a run is one SIGKILL to the runner: the kernel ends every process of
+its pid namespace, and its IPC and mount namespaces and tmpfs go with the
+last of them. The fork server never changes its uid for it (as root it keeps
+CAP_KILL), and no process of a run can see or signal it.
+
+Where the kernel refuses nested user namespaces, the child runs the tests
+itself, in a fresh work directory, and cleanup.py ends and cleans up after
+it (a per-uid sweep as root, the process group otherwise).
+"""
+
+import gc
+import json
+import os
+import select
+import signal
+import socket
+
+from . import child as child_module
+from . import cleanup, isolation
+
+READ_CHUNK = 1 << 16
+SETUP_SECONDS = 5.0
+HARNESS_FAILURE = 70
+
+
+class Prepared:
+    """A child and the descriptors the fork server keeps for it."""
+
+    __slots__ = ("pid", "control", "results", "stdout", "stderr", "setup", "tmpfs", "workdir", "runner")
+
+    def __init__(self, pid, control, results, stdout, stderr, setup, workdir):
+        self.pid = pid
+        self.control = control
+        self.results = results
+        self.stdout = stdout
+        self.stderr = stderr
+        self.setup = setup
+        self.tmpfs = None
+        self.workdir = workdir
+        self.runner = False  # True once `pid` is the runner (pid 1 of the run's namespaces)
+
+    def descriptors(self):
+        return [self.control, self.results, self.stdout, self.stderr, self.tmpfs]
+
+
+def close(descriptor):
+    if descriptor is None:
+        return
+    try:
+        os.close(descriptor)
+    except OSError:
+        pass
+
+
+def reap_orphans():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+class Children:
+    def __init__(self, config):
+        self.run_uid = config.get("run_uid")
+        self.namespaces = bool(config.get("nested_namespaces"))
+        self.run_tmpfs = self.namespaces and bool(config.get("run_tmpfs"))
+        self.kill_everything = config.get("kill_mode", "group") == "all"
+        self.own_pid_namespace = bool(config.get("own_pid_namespace"))
+        self.work_base = config["work_base"]
+        self.scrub_paths = config.get("scrub_paths", [])
+        # The run cgroup's cgroup.procs (memory.py): each child joins it before it changes uid.
+        self.run_procs = (config.get("memory") or {}).get("run_procs")
+        self.spare = None
+        self.started = 0
+        self.tmpfs_mb = None  # the run tmpfs size spares are mounted with (the last request's memory_mb)
+        self.pending_cleanup = []
+        self.retire = None  # why this fork server should be replaced (cleanup failed)
+
+    # -- preparing ----------------------------------------------------------------------
+    def prepare(self):
+        control_read, control_write = os.pipe()
+        results_read, results_write = os.pipe()
+        # Output goes to memory files, not pipes: the child never blocks on
+        # it, RLIMIT_FSIZE bounds it, and the server reads each test's slice
+        # by the offsets the child reports (see child._output_offsets).
+        stdout_file = os.memfd_create("stdout")
+        stderr_file = os.memfd_create("stderr")
+        setup_server, setup_child = socket.socketpair() if self.namespaces else (None, None)
+        workdir = self._workdir()
+        pid = os.fork()
+        if pid == 0:
+            self._child_main(control_read, results_write, stdout_file, stderr_file, setup_child, workdir)
+        for descriptor in (control_read, results_write):
+            os.close(descriptor)
+        if setup_child is not None:
+            setup_child.close()
+        os.set_blocking(results_read, False)
+        self.started += 1
+        return Prepared(pid, control_write, results_read, stdout_file, stderr_file, setup_server, workdir)
+
+    def _workdir(self):
+        if self.run_tmpfs:
+            return isolation.WORK_DIRECTORY
+        # A fresh name per run: a tree a run left that cannot be removed
+        # does not stand in the next run's way.
+        return os.path.join(self.work_base, f"run-{self.started}")
+
+    def _child_main(self, control_read, results_write, stdout_file, stderr_file, setup, workdir):
+        status = HARNESS_FAILURE
+        try:
+            self._become_child(control_read, results_write, stdout_file, stderr_file, setup, workdir)
+            status = 0
+        except BaseException as error:
+            _report_harness_failure(error)
+        finally:
+            os._exit(status)
+
+    def _become_child(self, control_read, results_write, stdout_file, stderr_file, setup, workdir):
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(stdout_file, 1)
+        os.dup2(stderr_file, 2)
+        keep = {0, 1, 2, control_read, results_write}
+        if setup is not None:
+            keep.add(setup.fileno())
+        _close_all_but(keep)
+        isolation.raise_oom_score()
+        if self.run_procs:
+            join_cgroup(self.run_procs)
+        isolation.common_child_setup()
+        if self.run_uid is not None:
+            isolation.drop_privileges(self.run_uid)
+        if self.namespaces:
+            if isolation.enter_run_namespace(setup, self.run_tmpfs, self.tmpfs_mb) != 0:
+                os._exit(0)  # the intermediate's work is done; the runner is the fork server's now
+            setup.close()
+        self._await_request(control_read, results_write, workdir)
+
+    def _await_request(self, control_read, results_write, workdir):
+        # Everything that does not depend on the request happens before it
+        # arrives, while the child is still only a spare.
+        os.mkdir(workdir, 0o700)
+        os.chdir(workdir)
+        os.environ.clear()
+        os.environ.update(
+            {
+                "PATH": "/usr/local/bin:/usr/bin:/bin",
+                "HOME": workdir,
+                "TMPDIR": workdir,
+                "LANG": "C.UTF-8",
+                "PYTHONIOENCODING": "utf-8",
+            }
+        )
+        request = _read_request(control_read)
+        if request is None:
+            os._exit(0)
+        if self.namespaces:
+            # The parent-death signal does not survive the fork from the
+            # intermediate; the runner's parent is now the fork server.
+            isolation.prctl(isolation.PR_SET_PDEATHSIG, 9)
+            if self.run_tmpfs and request["limits"]["memory_mb"] != self.tmpfs_mb:
+                isolation.size_run_tmpfs(request["limits"]["memory_mb"])
+            isolation.drop_capabilities()
+        if not request.get("await_trace"):
+            os.close(control_read)
+            control_read = None
+        isolation.apply_run_limits(request["limits"])
+        gc.unfreeze()
+        child_module.main(request, results_write, private_fds=(results_write,), control=control_read)
+        os._exit(0)
+
+    # -- taking one for a run -------------------------------------------------------------
+    def take(self):
+        """The spare (or a fresh child), ready to receive a run; None when none could be set up."""
+        prepared, self.spare = self.spare, None
+        for _ in range(2):
+            if prepared is None:
+                prepared = self.prepare()
+            if self._ready(prepared):
+                return prepared
+            self.end(prepared)
+            prepared = None
+        return None
+
+    def _ready(self, prepared):
+        if self.namespaces and not prepared.runner and not self._adopt_runner(prepared):
+            return False
+        try:
+            finished, _ = os.waitpid(prepared.pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        return finished == 0
+
+    def _adopt_runner(self, prepared):
+        """Learn the runner's pid from the intermediate, and wait for the intermediate to exit.
+
+        Once it has exited, the runner is this process's child (we are a
+        subreaper), so its pid stays ours until we reap it."""
+        setup, prepared.setup = prepared.setup, None
+        try:
+            ready, _, _ = select.select([setup], [], [], SETUP_SECONDS)
+            message, descriptors, _, _ = socket.recv_fds(setup, 64, 1) if ready else (b"", [], 0, None)
+        except OSError:
+            message, descriptors = b"", []
+        finally:
+            setup.close()
+        prepared.tmpfs = descriptors[0] if descriptors else None
+        _kill(prepared.pid)
+        _wait(prepared.pid)
+        if not message.strip().isdigit():
+            return False
+        prepared.pid = int(message)
+        prepared.runner = True
+        return True
+
+    # -- ending ----------------------------------------------------------------------------
+    def end(self, prepared, defer=False):
+        """Kill the child and everything it started; then reap it and clean up.
+
+        With `defer`, only the killing happens now (nothing of the run can
+        execute after it) and the reaping (and, without namespaces, the sweep
+        and file removal) wait until the response has been sent."""
+        if prepared.setup is not None:
+            prepared.setup.close()
+            prepared.setup = None
+        _kill(prepared.pid)
+        if not self.namespaces:
+            self._kill_without_namespace(prepared)
+        for descriptor in prepared.descriptors():
+            close(descriptor)
+        prepared.tmpfs = None
+        if defer:
+            self.pending_cleanup.append(prepared)
+            return None
+        return self._reap(prepared)
+
+    def _kill_without_namespace(self, prepared):
+        if self.kill_everything:
+            cleanup.sweep_uid(self.run_uid, self.own_pid_namespace)
+        else:
+            try:
+                os.killpg(prepared.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _reap(self, prepared):
+        status = _wait(prepared.pid)
+        reap_orphans()
+        if not self.namespaces:
+            self._clean_after(prepared)
+        return status
+
+    def _clean_after(self, prepared):
+        if self.kill_everything:
+            cleanup.sweep_uid(self.run_uid, self.own_pid_namespace)
+        for path in [prepared.workdir, *self.scrub_entries()]:
+            if not cleanup.remove_tree(self.run_uid, path):
+                self.retire = f"could not remove what a run left in {path}"
+
+    def scrub_entries(self):
+        """What runs may have left in the shared scratch directories (no-namespace fallback)."""
+        found = []
+        for root in self.scrub_paths:
+            try:
+                names = os.listdir(root)
+            except OSError:
+                continue
+            found.extend(os.path.join(root, name) for name in names if os.path.join(root, name) != self.work_base)
+        return found
+
+    def finish_cleanup(self):
+        """Reap (and, without namespaces, clean up after) the runs ended with `defer`.
+
+        A run's pid 1 takes a moment to die with its namespaces; with run
+        namespaces nothing depends on it having died, so it is only reaped
+        once it has (a zombie until then, its pid ours), never waited for."""
+        pending, self.pending_cleanup = self.pending_cleanup, []
+        for prepared in pending:
+            if self.namespaces and not _exited(prepared.pid):
+                self.pending_cleanup.append(prepared)
+            else:
+                self._reap(prepared)
+
+
+def join_cgroup(procs):
+    """Move this process into the cgroup whose cgroup.procs is `procs` ("0": the writer itself)."""
+    descriptor = os.open(procs, os.O_WRONLY)
+    try:
+        os.write(descriptor, b"0")
+    finally:
+        os.close(descriptor)
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exited(pid):
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _wait(pid):
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return None
+
+
+def _close_all_but(keep):
+    """Nothing else of the server's reaches the program: not the protocol pipes, not other children's pipes."""
+    previous = -1
+    for descriptor in sorted(keep):
+        # (closerange(n, n) would close everything from n on: Python passes n - 1 as the last.)
+        if descriptor > previous + 1:
+            os.closerange(previous + 1, descriptor)
+        previous = descriptor
+    os.closerange(previous + 1, 65536)
+
+
+def _read_request(descriptor):
+    chunks = []
+    while True:
+        chunk = os.read(descriptor, READ_CHUNK)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            return json.loads(b"".join(chunks))
+
+
+def _report_harness_failure(error):
+    """The harness itself failed in the child: say why on its stderr, as plainly
+    as possible (the formatting machinery may be what broke)."""
+    try:
+        import traceback
+
+        message = traceback.format_exc()
+    except BaseException:
+        message = f"harness failure: {error!r}"
+    try:
+        os.write(2, message.encode("utf-8", "replace")[-4000:])
+    except BaseException:
+        pass
