@@ -6,7 +6,9 @@
  */
 import { SandboxError } from "../shared/errors.ts";
 import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
-import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck, WorkerCounts } from "./executor.ts";
+import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "./executor.ts";
+
+const SUMMED_COUNTS = ["size", "ready", "busy", "queued", "restarts"] as const;
 
 export class SandboxRouter implements Executor {
   readonly languages: readonly Language[];
@@ -44,16 +46,11 @@ export class SandboxRouter implements Executor {
     const healths = this.executors.map((executor) => executor.health());
     const first = healths[0];
     if (first === undefined) throw new SandboxError("executor_closed", "no sandbox pool is configured");
-    const workers: WorkerCounts = {
-      size: 0,
-      ready: 0,
-      busy: 0,
-      queued: 0,
-      restarts: 0,
-    };
+    // The counts every pool has are summed; a pool's own extras stay in `pools`.
+    const workers: Record<(typeof SUMMED_COUNTS)[number], number> = { size: 0, ready: 0, busy: 0, queued: 0, restarts: 0 };
     const pools: Record<string, unknown> = {};
     for (const health of healths) {
-      for (const key of Object.keys(workers) as (keyof WorkerCounts)[]) (workers as Record<keyof WorkerCounts, number>)[key] += health.workers[key];
+      for (const key of SUMMED_COUNTS) workers[key] += health.workers[key];
       for (const language of health.languages) pools[language] = { ok: health.ok, isolation: health.isolation, runtime: health.runtime, workers: health.workers };
     }
     for (const [language, reason] of Object.entries(this.unavailable)) pools[language] = { ok: false, unavailable: reason };
