@@ -26,15 +26,18 @@ it (a per-uid sweep as root, the process group otherwise).
 import gc
 import json
 import os
+import secrets
 import select
 import signal
 import socket
+import time
 
 from . import child as child_module
 from . import cleanup, isolation
 
 READ_CHUNK = 1 << 16
 SETUP_SECONDS = 5.0
+IDLE_REAP_SECONDS = 0.005
 HARNESS_FAILURE = 70
 
 
@@ -119,9 +122,10 @@ class Children:
     def _workdir(self):
         if self.run_tmpfs:
             return isolation.WORK_DIRECTORY
-        # A fresh name per run: a tree a run left that cannot be removed
-        # does not stand in the next run's way.
-        return os.path.join(self.work_base, f"run-{self.started}")
+        # A fresh name per run, not guessable by the run before it: a tree
+        # that could not be removed, or a name planted in advance, does not
+        # stand in the next run's way.
+        return os.path.join(self.work_base, f"run-{secrets.token_hex(8)}")
 
     def _child_main(self, control_read, results_write, stdout_file, stderr_file, setup, workdir):
         status = HARNESS_FAILURE
@@ -187,6 +191,23 @@ class Children:
         gc.unfreeze()
         child_module.main(request, results_write, private_fds=(results_write,), control=control_read)
         os._exit(0)
+
+    def idle_work(self):
+        """Between requests: adopt the spare's runner as soon as it is set up (so that a
+        request does not wait for it), reap ended runs as they die. Returns what to
+        wait on next: the spare's set-up socket, and a short timeout while runs are
+        still dying."""
+        spare = self.spare
+        if spare is not None and spare.setup is not None:
+            ready, _, _ = select.select([spare.setup], [], [], 0)
+            if ready and not self._adopt_runner(spare):
+                # The next request prepares another (and reports it if that fails too).
+                self.end(spare)
+                self.spare = None
+        self.finish_cleanup()
+        spare = self.spare
+        waiting = [spare.setup] if spare is not None and spare.setup is not None else []
+        return waiting, (IDLE_REAP_SECONDS if self.pending_cleanup else None)
 
     # -- taking one for a run -------------------------------------------------------------
     def take(self):
@@ -254,13 +275,18 @@ class Children:
         return self._reap(prepared)
 
     def _kill_without_namespace(self, prepared):
-        if self.kill_everything:
-            cleanup.sweep_uid(self.run_uid, self.own_pid_namespace)
-        else:
-            try:
+        """At once, so that nothing of the run executes after it: in bwrap's own pid
+        namespace kill(-1) (as root: with CAP_KILL, no change of uid; unprivileged:
+        our uid is the run's) reaches only this worker's runs, as no spare exists
+        while a run is on. Elsewhere the process group now, the per-uid sweep
+        (root) once the child is reaped."""
+        try:
+            if self.kill_everything and self.own_pid_namespace:
+                os.kill(-1, signal.SIGKILL)
+            else:
                 os.killpg(prepared.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def _reap(self, prepared):
         status = _wait(prepared.pid)
@@ -270,16 +296,20 @@ class Children:
         return status
 
     def _clean_after(self, prepared):
-        if self.kill_everything:
-            cleanup.sweep_uid(self.run_uid, self.own_pid_namespace)
+        if self.kill_everything and self.own_pid_namespace:
+            _sweep_own_namespace()
+        elif self.kill_everything:
+            cleanup.sweep_uid(self.run_uid, False)
         for path in [prepared.workdir, *self.scrub_entries()]:
+            if self.spare is not None and path == self.spare.workdir:
+                continue
             if not cleanup.remove_tree(self.run_uid, path):
                 self.retire = f"could not remove what a run left in {path}"
 
     def scrub_entries(self):
-        """What runs may have left in the shared scratch directories (no-namespace fallback)."""
+        """What runs may have left in the work base and the shared scratch directories (no-namespace fallback)."""
         found = []
-        for root in self.scrub_paths:
+        for root in [self.work_base, *self.scrub_paths]:
             try:
                 names = os.listdir(root)
             except OSError:
@@ -299,6 +329,19 @@ class Children:
                 self.pending_cleanup.append(prepared)
             else:
                 self._reap(prepared)
+
+
+def _sweep_own_namespace():
+    """kill(-1) until the kernel finds nothing to kill, reaping what comes back to us
+    (zombies count for kill(-1) until reaped); bounded in time."""
+    deadline = time.monotonic() + cleanup.SWEEP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        reap_orphans()
+        time.sleep(0.0002)
 
 
 def join_cgroup(procs):

@@ -153,6 +153,17 @@ def sweep_uid(uid, own_pid_namespace):
     return _wait_helper(helper, SWEEP_SECONDS, reap_others=True)
 
 
+def make_directory(uid, path):
+    """`path` (and its parents), owned by `uid`: made by a helper as `uid` (the fork server may not chown)."""
+
+    def make():
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        return True
+
+    helper = _in_helper(uid, make)
+    return _wait_helper(helper, REMOVE_SECONDS, reap_others=False)
+
+
 def remove_tree(uid, path):
     """Remove `path` and everything in it, as `uid`, within REMOVE_SECONDS; True when it is gone."""
 

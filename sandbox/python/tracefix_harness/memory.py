@@ -11,16 +11,13 @@ Two ways, decided by Node at start-up (config `memory.mode`):
   into the sandbox) around each test to tell which test it hit.
 * `accounting`: no cgroup can be used (unprivileged, no delegation). The
   fork server samples, every few milliseconds while a test runs, the
-  resident anonymous memory of the run's processes plus what its tmpfs
-  holds, and ends the run over the limit. Coarser: shared copy-on-write
-  pages count once per process, SysV segments nobody maps are not seen, and
-  a burst between two samples is not.
+  resident anonymous and shared memory of the run's processes plus what its
+  tmpfs holds, and ends the run over the limit. Coarser: pages shared
+  between processes count once per process that maps them, SysV segments
+  nobody maps are not seen, and neither is a burst between two samples.
 """
 
 import os
-import resource
-
-_PAGE = resource.getpagesize()
 
 
 class OomCounter:
@@ -73,14 +70,18 @@ def run_processes(root):
     return found
 
 
-def _anonymous_resident(pid):
-    """Resident pages that are not file-backed or shared memory, in bytes."""
+def _resident(pid):
+    """Resident anonymous and shared-memory bytes (SysV segments, memfds, tmpfs it maps)."""
     try:
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            fields = handle.read().split()
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return 0
-    return max(0, int(fields[1]) - int(fields[2])) * _PAGE
+    total = 0
+    for line in lines:
+        if line.startswith((b"RssAnon:", b"RssShmem:")):
+            total += int(line.split()[1]) * 1024
+    return total
 
 
 def _tmpfs_used(descriptor):
@@ -104,7 +105,7 @@ class RunAccounting:
     def used(self):
         total = _tmpfs_used(self.tmpfs)
         for pid in run_processes(self.root):
-            total += _anonymous_resident(pid)
+            total += _resident(pid)
         return total
 
     def over(self):

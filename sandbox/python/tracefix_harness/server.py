@@ -18,6 +18,7 @@ import ast
 import gc
 import json
 import os
+import re
 import secrets
 import select
 import signal
@@ -68,13 +69,18 @@ class ProtocolReader:
             self.lines.append(bytes(self.buffer[:newline]))
             del self.buffer[: newline + 1]
 
-    def next_line(self):
-        """Blocks until a line arrives; None at end of input."""
+    def next_line(self, idle=None):
+        """Blocks until a line arrives; None at end of input.
+
+        `idle()` is called whenever the wait is interrupted; it returns the
+        descriptors that interrupt it and how long to wait at most."""
         while not self.lines:
             if self.closed:
                 return None
-            select.select([self.descriptor], [], [])
-            self.fill()
+            descriptors, timeout = idle() if idle is not None else ([], None)
+            ready, _, _ = select.select([self.descriptor, *descriptors], [], [], timeout)
+            if self.descriptor in ready:
+                self.fill()
         return self.lines.pop(0)
 
     def take_cancel(self, identifier):
@@ -441,13 +447,15 @@ class ForkServer:
             self.children.spare = self.children.prepare()
         self.respond({"id": 0, "ok": True, "info": self.info()})
         while True:
-            line = self.protocol.next_line()
+            line = self.protocol.next_line(idle=self.children.idle_work)
             if line is None:
                 return
             try:
                 request = json.loads(line)
             except Exception:
-                self.respond({"id": None, "ok": False, "error": {"code": "malformed", "message": "malformed request line"}})
+                # Too deeply nested for json (RecursionError), or not JSON:
+                # answer the request it was, so that it does not wait for ever.
+                self.respond({"id": _request_id(line), "ok": False, "error": {"code": "malformed_request", "message": "the request could not be read"}})
                 continue
             if request.get("op") == "cancel":
                 continue  # the run it meant has already ended
@@ -483,6 +491,15 @@ class ForkServer:
             self.current_request = None
             # A run that ended abnormally may have left its waiting child.
             self._end_lingering()
+
+
+_REQUEST_ID = re.compile(rb'^\{"id":(\d+),')
+
+
+def _request_id(line):
+    """The id of a request line that does not parse (Node writes it first)."""
+    match = _REQUEST_ID.match(line)
+    return int(match.group(1)) if match else None
 
 
 class _EmptyOutput:
@@ -620,16 +637,13 @@ def _decide_memory(config):
 
 def _prepare_fallback(server, config):
     """Without run namespaces: a work directory the run's uid owns, and nothing left of a predecessor."""
-    work_base = config["work_base"]
-    os.makedirs(work_base, mode=0o700, exist_ok=True)
-    if server.run_uid is not None:
-        os.chown(work_base, server.run_uid, server.run_uid)
+    cleanup.make_directory(server.run_uid, config["work_base"])
     children = server.children
-    if children.kill_everything:
+    if children.kill_everything and not children.own_pid_namespace:
         # A previous fork server of this slot may have left processes behind
         # (it was killed with its runs); they go before this one serves.
-        cleanup.sweep_uid(server.run_uid, children.own_pid_namespace)
-    for path in [os.path.join(work_base, name) for name in os.listdir(work_base)] + children.scrub_entries():
+        cleanup.sweep_uid(server.run_uid, False)
+    for path in children.scrub_entries():
         cleanup.remove_tree(server.run_uid, path)
 
 
