@@ -106,16 +106,21 @@ export class WorkerCgroup {
     }
   }
 
+  /** The next setLimit writes whatever it is given (a new worker: someone may have changed the file). */
+  forgetLimit(): void {
+    this.limitBytes = undefined;
+  }
+
   /** Sets the limit (no write when it is unchanged); false when the kernel refused it. */
   setLimit(bytes: number): boolean {
     if (this.limitBytes === bytes) return true;
     try {
-      // v1 refuses a memory+swap limit below the memory limit, and the other way round:
-      // raise the larger one first.
-      const raising = this.limitBytes === undefined || bytes > this.limitBytes;
-      if (raising) this.writeSwapLimit(bytes);
+      // v1 refuses a memory+swap limit below the memory limit, and a memory
+      // limit above the memory+swap one: the swap limit is written on both
+      // sides, one of the two writes succeeds.
+      this.writeSwapLimit(bytes);
       writeFileSync(path.join(this.run, this.files.limit), String(bytes));
-      if (!raising) this.writeSwapLimit(bytes);
+      this.writeSwapLimit(bytes);
       this.limitBytes = bytes;
       return true;
     } catch {

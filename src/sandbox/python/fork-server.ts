@@ -220,9 +220,16 @@ export class ForkServerProcess {
   private request(message: Record<string, unknown>, onSent?: (id: number) => void): Promise<Response> {
     if (this.exited) return Promise.reject(new SandboxError("worker_exited", "the fork server is not running"));
     const id = this.nextId++;
+    let line: string;
+    try {
+      line = JSON.stringify({ id, ...message });
+    } catch (error) {
+      // Values nested deeper than V8's stack allows.
+      return Promise.reject(new SandboxError("unserializable_request", "the request could not be serialized for the sandbox", { cause: error }));
+    }
     const response = new Promise<Response>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.write({ id, ...message });
+      this.writeLine(line);
       onSent?.(id);
     });
     return response.finally(() => this.afterRequest());
@@ -256,8 +263,12 @@ export class ForkServerProcess {
   }
 
   private write(message: Record<string, unknown>): void {
+    this.writeLine(JSON.stringify(message));
+  }
+
+  private writeLine(line: string): void {
     if (this.exited) return;
-    this.stdin.write(`${JSON.stringify(message)}\n`);
+    this.stdin.write(`${line}\n`);
   }
 
   /** Ends the process (its sandbox and every run in it die with it); `reason` is kept for the pool's counts. */

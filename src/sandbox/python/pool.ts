@@ -46,6 +46,7 @@ const WATCHDOG_SLACK_MS = 2_500;
 /** The harness's share of a run cgroup's limit, on top of the job's memory_mb and its output. */
 const RUN_CGROUP_SLACK_BYTES = 32 << 20;
 const CANARY_TIMEOUT_MS = 10_000;
+const LIMIT_ATTEMPTS = 100;
 const CANARY = {
   code: "def identity(x):\n    return x\n",
   entry_point: "identity",
@@ -58,6 +59,8 @@ const CLIENT_MESSAGES: Record<string, string> = {
   reply_too_large: "the run's reply passed the sandbox's size limit; the worker was restarted",
   worker_exited: "the sandbox worker ended during the run and was restarted",
   harness_error: "the sandbox failed to run this program (details are in the server's log)",
+  malformed_request: "the sandbox could not read this request (its values may be nested too deeply)",
+  unserializable_request: "the request could not be handed to the sandbox (its values may be nested too deeply)",
 };
 
 /**
@@ -157,6 +160,7 @@ export class PythonPool implements Executor {
   }
 
   private spawnWorker(index: number): ForkServerProcess {
+    this.cgroups?.worker(index).forgetLimit();
     const worker = new ForkServerProcess(index, this.isolation.launch(index), this.logger);
     void worker.exit.then(() => this.countExit(worker));
     return worker;
@@ -180,7 +184,7 @@ export class PythonPool implements Executor {
   private async runOn(slot: Slot<ForkServerProcess, ForkServerInfo>, job: ExecutionJob, signal: AbortSignal | undefined): Promise<ExecutionReport> {
     const startedAt = Date.now();
     const worker = slot.process;
-    this.limitRunMemory(slot.index, job);
+    await this.limitRunMemory(slot.index, job);
     const watchdog = setTimeout(() => worker.kill("stuck"), hardLimitMs(job));
     try {
       const raw = (await worker.run(
@@ -222,11 +226,21 @@ export class PythonPool implements Executor {
     worker.kill("broken");
   }
 
-  /** The run cgroup's limit for this job: its memory, its output, and a little for the harness. */
-  private limitRunMemory(slot: number, job: ExecutionJob): void {
+  /**
+   * The run cgroup's limit for this job: its memory, its output, and a little
+   * for the harness. The kernel refuses a limit below what the cgroup holds,
+   * and the previous run's shared memory is freed a moment after its
+   * namespaces die: the job waits for that (a second at most).
+   */
+  private async limitRunMemory(slot: number, job: ExecutionJob): Promise<void> {
     if (this.cgroups === undefined) return;
+    const cgroup = this.cgroups.worker(slot);
     const bytes = job.limits.memory_mb * (1 << 20) + job.limits.output_bytes + RUN_CGROUP_SLACK_BYTES;
-    if (!this.cgroups.worker(slot).setLimit(bytes)) this.logger.warn("could not set a run's memory limit", { slot, bytes });
+    for (let attempt = 0; attempt < LIMIT_ATTEMPTS; attempt++) {
+      if (cgroup.setLimit(bytes)) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.logger.warn("could not lower a run's memory limit: the run cgroup still holds more", { slot, bytes, usage: cgroup.usage() });
   }
 
   checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
