@@ -51,7 +51,7 @@ function checkoutView(): { view: string; prefix: string[]; cleanup: () => void }
   if (unshare === undefined) return { reason: `nobody cannot read ${repository} and unshare(1) is not installed` };
   const view = mkdtempSync(path.join(tmpdir(), "tracefix-checkout-"));
   chmodSync(view, 0o755);
-  const prefix = [unshare, "--mount", "--propagation", "private", "--", "sh", "-c", 'mount --bind "$0" "$1" && shift 2 && exec "$@"', repository, view];
+  const prefix = [unshare, "--mount", "--propagation", "private", "--", "sh", "-c", 'mount --bind "$0" "$1" && shift && exec "$@"', repository, view];
   const cleanup = (): void => rmdirSync(view);
   if (!readableByNobody(view, prefix)) {
     cleanup();
