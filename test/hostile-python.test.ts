@@ -161,10 +161,10 @@ describe("a worker broken for good", () => {
     const broken = await startPool({ size: 1 });
     const brokenApp = createApp({ executor: broken, version: "test" });
     try {
-      // From outside, as the environment might: the fork server may no longer fork.
-      const pythons = descendantsOf(broken.workerPids()).filter((entry) => entry.command.startsWith(broken.interpreter.executable));
-      const forkServer = Math.min(...pythons.map((entry) => entry.pid));
-      execFileSync("prlimit", ["--pid", String(forkServer), "--nproc=1:1"]);
+      // From outside, as the environment might: the worker's processes may no longer open a descriptor.
+      for (const entry of descendantsOf(broken.workerPids()).filter((process) => process.command.startsWith(broken.interpreter.executable))) {
+        execFileSync("prlimit", ["--pid", String(entry.pid), "--nofile=3:3"]);
+      }
       // The spare prepared before is still whole; the one after it is not.
       await run(TRIVIAL, [call()], {}, { mode: "none" }, broken);
       const failed = await run(TRIVIAL, [call()], {}, { mode: "none" }, broken);

@@ -4,19 +4,18 @@ A child is prepared (forked, sandboxed, waiting on its control pipe) while
 the previous request is still being answered, so that a request only pays
 for writing itself to the child:
 
-    fork server
-     └─ intermediate  (sets up: session, rlimits, uid, OOM score; unshares a
-        │              user + pid + IPC + mount namespace, mounts the run's
-        │              tmpfs, joins a fresh session keyring; forks; sends the
-        │              fork server the runner's pid; exits)
-        └─ runner     pid 1 of the run's namespaces, adopted by the fork
-                      server (a subreaper); waits for the request, drops its
-                      capabilities, runs the tests (child.py)
+    fork server        pid 1 of a user + pid namespace of its own
+     └─ runner         forked into a fresh pid namespace (its pid 1); sets
+                       up: session, rlimits, run cgroup, uid; unshares a user
+                       + IPC + mount namespace, mounts the run's tmpfs, joins
+                       a fresh session keyring; waits for the request, drops
+                       its capabilities, runs the tests (child.py)
 
 Ending a run is one SIGKILL to the runner: the kernel ends every process of
 its pid namespace, and its IPC and mount namespaces and tmpfs go with the
-last of them. The fork server never changes its uid for it (as root it keeps
-CAP_KILL), and no process of a run can see or signal it.
+last of them. The fork server never changes its uid for it (its
+capabilities in its own user namespace cover the runs' namespaces below),
+and no process of a run can see or signal it.
 
 Where the kernel refuses nested user namespaces, the child runs the tests
 itself, in a fresh work directory, and cleanup.py ends and cleans up after
@@ -27,7 +26,6 @@ import gc
 import json
 import os
 import secrets
-import select
 import signal
 import socket
 import time
@@ -36,7 +34,6 @@ from . import child as child_module
 from . import cleanup, isolation
 
 READ_CHUNK = 1 << 16
-SETUP_SECONDS = 5.0
 IDLE_REAP_SECONDS = 0.005
 HARNESS_FAILURE = 70
 
@@ -44,7 +41,7 @@ HARNESS_FAILURE = 70
 class Prepared:
     """A child and the descriptors the fork server keeps for it."""
 
-    __slots__ = ("pid", "control", "results", "stdout", "stderr", "setup", "tmpfs", "workdir", "runner")
+    __slots__ = ("pid", "control", "results", "stdout", "stderr", "setup", "tmpfs", "proc_pid", "workdir")
 
     def __init__(self, pid, control, results, stdout, stderr, setup, workdir):
         self.pid = pid
@@ -52,10 +49,26 @@ class Prepared:
         self.results = results
         self.stdout = stdout
         self.stderr = stderr
+        # Where the runner sends a descriptor of its tmpfs (memory accounting only).
         self.setup = setup
         self.tmpfs = None
+        # The runner's pid as /proc numbers it (the same as `pid` without a pid namespace of ours).
+        self.proc_pid = pid
         self.workdir = workdir
-        self.runner = False  # True once `pid` is the runner (pid 1 of the run's namespaces)
+
+    def accounting_view(self):
+        """(pid in /proc, tmpfs descriptor) of the run, for memory accounting: received once,
+        without waiting (the runner sent them long before the request)."""
+        if self.setup is not None:
+            try:
+                message, descriptors, _, _ = socket.recv_fds(self.setup, 32, 1, socket.MSG_DONTWAIT)
+                self.tmpfs = descriptors[0] if descriptors else None
+                self.proc_pid = int(message) if message.strip().isdigit() else self.proc_pid
+            except OSError:
+                pass
+            self.setup.close()
+            self.setup = None
+        return self.proc_pid, self.tmpfs
 
     def descriptors(self):
         return [self.control, self.results, self.stdout, self.stderr, self.tmpfs]
@@ -94,6 +107,7 @@ class Children:
         self.spare = None
         self.started = 0
         self.tmpfs_mb = None  # the run tmpfs size spares are mounted with (the last request's memory_mb)
+        self.pid_namespaces = isolation.PidNamespaces() if self.namespaces else None
         self.pending_cleanup = []
         self.retire = None  # why this fork server should be replaced (cleanup failed)
 
@@ -106,9 +120,10 @@ class Children:
         # by the offsets the child reports (see child._output_offsets).
         stdout_file = os.memfd_create("stdout")
         stderr_file = os.memfd_create("stderr")
-        setup_server, setup_child = socket.socketpair() if self.namespaces else (None, None)
+        accounting = self.namespaces and self.run_tmpfs and not self.run_procs
+        setup_server, setup_child = socket.socketpair() if accounting else (None, None)
         workdir = self._workdir()
-        pid = os.fork()
+        pid = self.pid_namespaces.fork() if self.namespaces else os.fork()
         if pid == 0:
             self._child_main(control_read, results_write, stdout_file, stderr_file, setup_child, workdir)
         for descriptor in (control_read, results_write):
@@ -154,8 +169,8 @@ class Children:
         if self.run_uid is not None:
             isolation.drop_privileges(self.run_uid)
         if self.namespaces:
-            if isolation.enter_run_namespace(setup, self.run_tmpfs, self.tmpfs_mb) != 0:
-                os._exit(0)  # the intermediate's work is done; the runner is the fork server's now
+            isolation.enter_run_namespace(setup, self.run_tmpfs, self.tmpfs_mb)
+        if setup is not None:
             setup.close()
         self._await_request(control_read, results_write, workdir)
 
@@ -178,9 +193,6 @@ class Children:
         if request is None:
             os._exit(0)
         if self.namespaces:
-            # The parent-death signal does not survive the fork from the
-            # intermediate; the runner's parent is now the fork server.
-            isolation.prctl(isolation.PR_SET_PDEATHSIG, 9)
             if self.run_tmpfs and request["limits"]["memory_mb"] != self.tmpfs_mb:
                 isolation.size_run_tmpfs(request["limits"]["memory_mb"])
             isolation.drop_capabilities()
@@ -193,21 +205,11 @@ class Children:
         os._exit(0)
 
     def idle_work(self):
-        """Between requests: adopt the spare's runner as soon as it is set up (so that a
-        request does not wait for it), reap ended runs as they die. Returns what to
-        wait on next: the spare's set-up socket, and a short timeout while runs are
+        """Between requests: reap ended runs as they die. Returns what to wait on
+        next besides the protocol: nothing, and a short timeout while runs are
         still dying."""
-        spare = self.spare
-        if spare is not None and spare.setup is not None:
-            ready, _, _ = select.select([spare.setup], [], [], 0)
-            if ready and not self._adopt_runner(spare):
-                # The next request prepares another (and reports it if that fails too).
-                self.end(spare)
-                self.spare = None
         self.finish_cleanup()
-        spare = self.spare
-        waiting = [spare.setup] if spare is not None and spare.setup is not None else []
-        return waiting, (IDLE_REAP_SECONDS if self.pending_cleanup else None)
+        return [], (IDLE_REAP_SECONDS if self.pending_cleanup else None)
 
     # -- taking one for a run -------------------------------------------------------------
     def take(self):
@@ -215,43 +217,26 @@ class Children:
         prepared, self.spare = self.spare, None
         for _ in range(2):
             if prepared is None:
-                prepared = self.prepare()
-            if self._ready(prepared):
+                prepared = self.try_prepare()
+            if prepared is not None and self._ready(prepared):
                 return prepared
-            self.end(prepared)
+            if prepared is not None:
+                self.end(prepared)
             prepared = None
         return None
 
-    def _ready(self, prepared):
-        if self.namespaces and not prepared.runner and not self._adopt_runner(prepared):
-            return False
+    def try_prepare(self):
+        """A new child, or None (said on stderr) when this process cannot make one now (no descriptors, no memory)."""
         try:
-            finished, _ = os.waitpid(prepared.pid, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        return finished == 0
+            return self.prepare()
+        except OSError as error:
+            _report_harness_failure(error)
+            return None
 
-    def _adopt_runner(self, prepared):
-        """Learn the runner's pid from the intermediate, and wait for the intermediate to exit.
-
-        Once it has exited, the runner is this process's child (we are a
-        subreaper), so its pid stays ours until we reap it."""
-        setup, prepared.setup = prepared.setup, None
-        try:
-            ready, _, _ = select.select([setup], [], [], SETUP_SECONDS)
-            message, descriptors, _, _ = socket.recv_fds(setup, 64, 1) if ready else (b"", [], 0, None)
-        except OSError:
-            message, descriptors = b"", []
-        finally:
-            setup.close()
-        prepared.tmpfs = descriptors[0] if descriptors else None
-        _kill(prepared.pid)
-        _wait(prepared.pid)
-        if not message.strip().isdigit():
-            return False
-        prepared.pid = int(message)
-        prepared.runner = True
-        return True
+    @staticmethod
+    def _ready(prepared):
+        """Still alive (a spare can die waiting: killed for memory, or its set-up failed)."""
+        return not _exited(prepared.pid)
 
     # -- ending ----------------------------------------------------------------------------
     def end(self, prepared, defer=False):

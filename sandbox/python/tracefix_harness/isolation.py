@@ -17,6 +17,13 @@ each child additionally gets (see architecture/sandbox.md):
   session keyring. The run cannot see or signal the fork server, its SysV
   and POSIX IPC objects and its files die with it, and ending it is one
   SIGKILL to its pid 1.
+
+For the last, the fork server itself lives in a user and pid namespace of
+its own (enter_server_namespace): there it may give each child a fresh pid
+namespace (unshare, fork, setns back), so that a run's pid 1 is forked
+straight from the fork server, with no intermediate process (a fork of this
+process costs about a millisecond of CPU). Its capabilities are then those
+of its own user namespace only: as root it keeps none on the host.
 """
 
 import ctypes
@@ -38,7 +45,6 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
-RUN_NAMESPACES = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS
 MS_NOSUID = 2
 MS_NODEV = 4
 MS_REMOUNT = 32
@@ -140,36 +146,134 @@ def _mount_run_tmpfs(size_mb):
     mount("/tmp/t", "/tmp", None, MS_BIND, None)
 
 
-def enter_run_namespace(setup_socket, tmpfs, tmpfs_mb=None):
-    """Namespaces of one run; returns the runner's pid in the intermediate process, 0 in the runner.
+def _write_full_identity_maps(pid):
+    """Root's map for a user namespace it created: every uid and gid to itself.
 
-    The intermediate process (the fork server's child) creates a user, pid,
-    IPC and mount namespace, and forks the runner, pid 1 of the new pid
-    namespace. It tells the fork server the runner's pid over
-    `setup_socket` (with a descriptor of the run's tmpfs, for memory
-    accounting), so that the fork server can end the whole run with one
-    SIGKILL. Raises OSError where the kernel refuses the namespaces.
-    """
+    Written from the parent namespace (by a helper), as only a writer there
+    may map more than its own uid; mapping uid 0 needs CAP_SETFCAP there."""
+    for name in ("uid_map", "gid_map"):
+        descriptor = os.open(f"/proc/{pid}/{name}", os.O_WRONLY)
+        try:
+            os.write(descriptor, b"0 0 4294967295")
+        finally:
+            os.close(descriptor)
+
+
+def _map_helper():
+    """As root: a child that waits, then maps this process's new user namespace."""
+    ready_read, ready_write = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        os.close(ready_write)
+        status = 1
+        try:
+            if os.read(ready_read, 1):
+                _write_full_identity_maps(os.getppid())
+                status = 0
+        finally:
+            os._exit(status)
+    os.close(ready_read)
+    return helper, ready_write
+
+
+def _relay(child):
+    """The original process, once the fork server runs below it: wait for it and end as it ended."""
+    os.closerange(0, 65536)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def enter_server_namespace():
+    """Become pid 1 of a pid namespace in a user namespace of our own (see the module docstring).
+
+    The calling process forks the fork server and stays as a relay that
+    exits as it exits; this returns in the fork server. Raises OSError
+    (nothing changed) where the kernel refuses the namespaces."""
+    uid, gid = os.getuid(), os.getgid()
+    helper, go = _map_helper() if uid == 0 else (None, None)
+    prctl(PR_SET_DUMPABLE, 1)
+    try:
+        unshare(CLONE_NEWUSER | CLONE_NEWPID)
+    except OSError:
+        if helper is not None:
+            os.close(go)
+            os.waitpid(helper, 0)
+        raise
+    if helper is None:
+        _write_identity_maps(uid, gid)
+    else:
+        os.write(go, b"x")
+        os.close(go)
+        _, status = os.waitpid(helper, 0)
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            raise OSError(1, "the user namespace could not be mapped")
+    prctl(PR_SET_DUMPABLE, 0)
+    server = os.fork()
+    if server != 0:
+        _relay(server)
+    prctl(PR_SET_PDEATHSIG, 9)
+
+
+class PidNamespaces:
+    """Gives the next child of this process (pid 1 of its own) a fresh pid namespace.
+
+    unshare(CLONE_NEWPID) sets the namespace of the children to come; setns
+    back to our own right after the fork lets the next call create another."""
+
+    def __init__(self):
+        self.own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+
+    def fork(self):
+        unshare(CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        except BaseException:
+            self._restore()
+            raise
+        if pid != 0:
+            self._restore()
+        return pid
+
+    def close(self):
+        os.close(self.own)
+
+    def _restore(self):
+        if _SETNS(self.own, CLONE_NEWPID) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+
+
+_SETNS = _libc.setns
+
+
+def enter_run_namespace(setup_socket, tmpfs, tmpfs_mb=None):
+    """The user, IPC and mount namespaces of one run, in the run's pid 1.
+
+    Fresh session keyring; a tmpfs of its own at /tmp and /dev/shm; a
+    descriptor of that tmpfs goes to the fork server over `setup_socket`
+    (memory accounting) when given. Raises OSError where the kernel refuses
+    the namespaces."""
     uid, gid = os.getuid(), os.getgid()
     # The fork server is not dumpable, and its children inherit that; a
     # non-dumpable process's /proc/self belongs to root, so it could not
     # write its own uid_map. It becomes non-dumpable again right after, so
     # that no process of another run (same uid) can open its memory.
     prctl(PR_SET_DUMPABLE, 1)
-    unshare(RUN_NAMESPACES)
+    unshare(CLONE_NEWUSER | CLONE_NEWIPC | CLONE_NEWNS)
     _write_identity_maps(uid, gid)
     prctl(PR_SET_DUMPABLE, 0)
     _join_fresh_session_keyring()
     if tmpfs:
         _mount_run_tmpfs(tmpfs_mb or RUN_TMPFS_INITIAL_MB)
-    runner = os.fork()
-    if runner == 0:
-        return 0
-    descriptors = []
-    if tmpfs:
-        descriptors.append(os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY))
-    socket.send_fds(setup_socket, [f"{runner}\n".encode()], descriptors)
-    return runner
+    if setup_socket is not None and tmpfs:
+        # Our pid as /proc numbers it (the fork server's own pid namespace numbers it otherwise).
+        proc_pid = os.readlink("/proc/self").encode()
+        socket.send_fds(setup_socket, [proc_pid], [os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY)])
 
 
 def size_run_tmpfs(memory_mb):

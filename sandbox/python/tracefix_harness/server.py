@@ -473,11 +473,11 @@ class ForkServer:
         first."""
         children = self.children
         if children.namespaces and children.spare is None:
-            children.spare = children.prepare()
+            children.spare = children.try_prepare()
         children.finish_cleanup()
         self._announce_retirement()
         if children.spare is None:
-            children.spare = children.prepare()
+            children.spare = children.try_prepare()
 
     def _serve_one(self, request):
         identifier = request.get("id")
@@ -567,51 +567,44 @@ def _preload():
             pass
 
 
-def _probe_child(run_uid, tmpfs, setup):
-    """In a forked child: can this process enter run namespaces (with their tmpfs)? Exits 0 when so."""
-    try:
-        if run_uid is not None:
-            isolation.drop_privileges(run_uid)
-        if isolation.enter_run_namespace(setup, tmpfs) == 0:
-            os._exit(0 if os.getpid() == 1 else 1)
-        os._exit(0)
-    except BaseException:
-        os._exit(1)
-
-
 def _probe_namespaces(run_uid, tmpfs):
-    import socket
-
-    setup, setup_child = socket.socketpair()
-    pid = os.fork()
+    """Probe once: can a child be pid 1 of its own namespaces (with a tmpfs of its own)?"""
+    namespaces = isolation.PidNamespaces()
+    try:
+        pid = namespaces.fork()
+    finally:
+        namespaces.close()
     if pid == 0:
-        setup.close()
-        _probe_child(run_uid, tmpfs, setup_child)
-    setup_child.close()
+        try:
+            if run_uid is not None:
+                isolation.drop_privileges(run_uid)
+            isolation.enter_run_namespace(None, tmpfs)
+            os._exit(0 if os.getpid() == 1 else 1)
+        except BaseException:
+            os._exit(1)
     _, status = os.waitpid(pid, 0)
-    message, descriptors, _, _ = socket.recv_fds(setup, 64, 1) if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else (b"", [], 0, None)
-    setup.close()
-    for descriptor in descriptors:
-        os.close(descriptor)
-    if not message.strip().isdigit():
-        return False
-    _, runner_status = os.waitpid(int(message), 0)
-    return os.WIFEXITED(runner_status) and os.WEXITSTATUS(runner_status) == 0
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def _decide_namespaces(config):
-    """Probe once what the kernel allows: run namespaces, and a tmpfs of their own."""
+    """What the kernel allows: a namespace of the fork server's own (entered here,
+    see isolation.enter_server_namespace), run namespaces below it, and a tmpfs
+    of their own."""
+    config["run_tmpfs"] = False
     if not config.get("nested_namespaces"):
-        config["run_tmpfs"] = False
         return
+    try:
+        isolation.enter_server_namespace()
+    except OSError:
+        config["nested_namespaces"] = False
+        return
+    # Alone in a pid namespace now: kill(-1) reaches only this server's children.
+    config["own_pid_namespace"] = True
     uid = config.get("run_uid")
     if _probe_namespaces(uid, True):
         config["run_tmpfs"] = True
-    elif _probe_namespaces(uid, False):
-        config["run_tmpfs"] = False
-    else:
+    elif not _probe_namespaces(uid, False):
         config["nested_namespaces"] = False
-        config["run_tmpfs"] = False
 
 
 def _run_cgroup_works(procs):
@@ -650,6 +643,8 @@ def _prepare_fallback(server, config):
 def main():
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    # First: from here on this may be the fork server below a relay process.
+    _decide_namespaces(config)
     # The protocol gets its own descriptors; 0 and 1 become /dev/null so that
     # nothing a child inherits can reach Node.
     protocol_in = os.dup(0)
@@ -660,7 +655,6 @@ def main():
     os.close(devnull)
     isolation.protect_server()
     _preload()
-    _decide_namespaces(config)
     _decide_memory(config)
     server = ForkServer(config, protocol_in, protocol_out)
     if not server.children.namespaces:

@@ -54,7 +54,7 @@ class Supervision:
         self.poller.register(child.results, select.POLLIN)
         self.poller.register(self.server.protocol.descriptor, select.POLLIN)
         self.oom_seen = run.oom.read()
-        self.accounting = RunAccounting(run.limits["memory_mb"], child.pid, child.tmpfs) if run.accounting else None
+        self.accounting = RunAccounting(run.limits["memory_mb"], *child.accounting_view()) if run.accounting else None
         self.watch_interval = WATCH_SECONDS
         self.next_watch = None
         self._wait_for_start(time.monotonic(), first=True)

@@ -98,9 +98,12 @@ function namespaceArguments(runsAsRoot: boolean): string[] {
   const args = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"];
   args.push("--hostname", "sandbox");
   if (runsAsRoot) {
-    // Root keeps only what it needs: to hand children their own uid, and to
-    // end their processes without ever taking their uid.
-    args.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL");
+    // Root keeps only what it needs: to hand children their own uid, to end
+    // their processes without ever taking their uid, and to map uid 0 in
+    // the user namespace the fork server then moves into (CAP_SETFCAP, used
+    // once by a helper at start-up; past that point the fork server holds
+    // no capability outside its own namespace).
+    args.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL", "--cap-add", "CAP_SETFCAP");
   } else {
     args.push("--unshare-user");
   }
