@@ -162,9 +162,12 @@ class Children:
         if setup is not None:
             keep.add(setup.fileno())
         _close_all_but(keep)
-        isolation.raise_oom_score()
         if self.run_procs:
+            # The run cgroup confines the OOM killer to the run's processes.
             join_cgroup(self.run_procs)
+        else:
+            # Without one, the highest OOM score makes the run the kernel's first choice.
+            isolation.raise_oom_score()
         isolation.common_child_setup()
         if self.run_uid is not None:
             isolation.drop_privileges(self.run_uid)
