@@ -12,13 +12,13 @@
  *  4. sys.settrace vs sys.monitoring recording the same 10,000 events, on
  *     every Python >= 3.12 found (the sandbox uses monitoring there).
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createInterface } from "node:readline";
 
 import { datasetPath, loadDataset, testsOf } from "../src/datasets/index.ts";
-import { listInterpreters, PythonPool } from "../src/sandbox/index.ts";
+import { listInterpreters, PythonPool, spawnLaunch } from "../src/sandbox/index.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import type { ExecutionJob, ExecutionReport } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
@@ -52,7 +52,9 @@ const size = pool.health().workers.size;
 function freshInterpreterRun(job: ExecutionJob, slot: number): Promise<ExecutionReport> {
   const launch = pool.isolation.launch(100 + slot, { once: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(launch.command, launch.args, { env: launch.env, stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawnLaunch(launch, ["pipe", "pipe", "inherit"]);
+    if (child.stdout === null || child.stdin === null) throw new Error("no pipes to the fresh interpreter");
+    const stdin = child.stdin;
     const lines = createInterface({ input: child.stdout });
     let seen = 0;
     lines.on("line", (line) => {
@@ -62,14 +64,14 @@ function freshInterpreterRun(job: ExecutionJob, slot: number): Promise<Execution
         if (!response.ok) reject(new Error(line));
         else resolve(response.report);
         // Closing stdin before the answer would read as "Node went away" and cancel the run.
-        child.stdin.end();
+        stdin.end();
       }
     });
     child.on("error", reject);
     child.on("exit", () => {
       if (seen < 2) reject(new Error("the fresh interpreter exited without a report"));
     });
-    child.stdin.write(
+    stdin.write(
       `${JSON.stringify({
         id: 1,
         op: "run",

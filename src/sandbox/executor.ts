@@ -31,6 +31,12 @@ export interface WorkerCounts {
   readonly busy: number;
   readonly queued: number;
   readonly restarts: number;
+  /** Workers replaced because they failed a canary run after a harness-level failure (Python). */
+  readonly broken_restarts?: number;
+  /** Workers replaced, by why (Python): exited, stuck, broken, reply_too_large, cleanup_failed. */
+  readonly restarts_by_reason?: Record<string, number>;
+  /** Run processes the kernel killed for passing their run's memory cgroup limit (Python). */
+  readonly oom_kills?: number;
 }
 
 export interface ExecutorHealth {
@@ -40,6 +46,15 @@ export interface ExecutorHealth {
     readonly kind: string;
     readonly features: readonly string[];
     readonly fallback_reason?: string;
+    /** Python: each run in its own user + pid + IPC + mount namespace. */
+    readonly run_namespaces?: boolean;
+    /** Python: each run on a tmpfs of its own at /tmp and /dev/shm. */
+    readonly run_tmpfs?: boolean;
+    /** Python: how a run's processes are ended (pid-namespace, uid-sweep, process-group). */
+    readonly kill?: string;
+    /** Python: how a run's memory is bounded as a whole (cgroup-v1, cgroup-v2, accounting). */
+    readonly memory?: string;
+    readonly memory_fallback_reason?: string;
   };
   readonly runtime: Record<string, unknown>;
   readonly workers: WorkerCounts;

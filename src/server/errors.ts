@@ -34,6 +34,9 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   sandbox_stuck: 500,
   sandbox_error: 500,
   reply_too_large: 500,
+  unserializable_request: 500,
+  malformed_request: 500,
+  job_not_delivered: 500,
   // The client went away: nobody reads this answer; 499 is nginx's name for it.
   cancelled: 499 as ContentfulStatusCode,
   aborted: 499 as ContentfulStatusCode,

@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   "sandbox_stuck",
   "sandbox_error",
   "reply_too_large",
+  "unserializable_request",
+  "malformed_request",
+  "job_not_delivered",
   "cancelled",
   // the policy and its model
   "model_not_configured",

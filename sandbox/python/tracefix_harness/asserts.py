@@ -20,6 +20,11 @@ import ast
 
 from . import compare, values
 
+# A copy of the builtins as they were at import, before any program ran: the
+# functions below look names up here, so a program that patches the
+# builtins module (sorted, isinstance, bool…) does not change how they work.
+__builtins__ = dict(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__))
+
 FAIL_NAME = "__tracefix_assert_fail__"
 CHECK_NAME = "__tracefix_assert_check__"
 

@@ -3,6 +3,9 @@
 Everything this process says goes to the fork server as JSON frames on a
 private pipe:
     {"t": "start", "i": k}          test k begins (the server starts its clock)
+    {"t": "expected", "values": …}  the values of the request's `output`
+                                    expressions, sent right after the first
+                                    `start`, before any of the program runs
     {"t": "result", "i": k, ...}    test k ended without the process dying
     {"t": "done"}                   every test given to this child has run
 
@@ -21,7 +24,7 @@ import time
 import traceback
 import types
 
-from . import asserts, values
+from . import asserts, bounds, isolation, values
 from .session import SoftTimeout, TraceSession
 from .tracer import CANDIDATE_FILE, code_objects, make_backend
 
@@ -46,16 +49,35 @@ class FrameWriter:
         self.send_many([frame])
 
     def send_many(self, frames):
-        key = self.key
         offsets = _output_offsets()
-        data = "".join(
-            json.dumps({**frame, "k": key, "o": offsets}, separators=(",", ":"), default=str) + "\n"
-            for frame in frames
-        ).encode()
+        data = "".join(self._encode({**frame, "k": self.key, "o": offsets}) + "\n" for frame in frames).encode()
         view = memoryview(data)
         while view:
             written = os.write(self.descriptor, view)
             view = view[written:]
+
+    @staticmethod
+    def _encode(frame):
+        """One frame as JSON; a trace arrives already encoded (bounded once, encoded once)."""
+        trace_text = frame.pop("trace_json", None)
+        text = bounds.encode(frame)
+        if trace_text is not None:
+            text = text[:-1] + ',"trace":' + trace_text + "}"
+        if len(text) > bounds.FRAME_BYTES - (64 << 10):
+            # Only a return value can make it this large: the server would
+            # refuse the frame, so the test fails here, saying why.
+            text = bounds.encode(_value_too_large(frame, len(text)))
+        return text
+
+
+def _value_too_large(frame, size):
+    message = (
+        f"the return value is too large to compare ({size >> 20} MB as data; "
+        f"the limit is {bounds.VALUE_BYTES >> 20} MB)"
+    )
+    kept = {key: frame[key] for key in ("t", "i", "k", "o", "duration_ms") if key in frame}
+    kept.update({"outcome": "error", "error": {"type": "ValueTooLarge", "message": message, "line": None}})
+    return kept
 
 
 def _flush_output():
@@ -144,14 +166,20 @@ class Child:
         self.entry_point = request.get("entry_point")
         trace = request.get("trace") or {}
         self.traced = bool(request.get("traced"))
-        self.max_events = int(trace.get("max_events", 10_000))
+        self.trace_max_events = int(trace.get("max_events", 10_000))
+        self.max_events = self.trace_max_events
         self.repr_limit = int(trace.get("repr_limit", 80))
         self.soft_deadline = request.get("soft_deadline_seconds")
+        self.replay_seconds = request.get("replay_seconds", 2.0)
         self.backend = make_backend(trace.get("backend")) if self.traced else None
         self.module = None
         self.load_error = None
         self.code = None
         self.codes = ()
+        self.output_bytes = int((request.get("limits") or {}).get("output_bytes", 0))
+        # Taken before any of the program runs: test code sees these builtins,
+        # whatever the program patches in the builtins module.
+        self.builtins = dict(builtins.__dict__)
 
     # -- entry ------------------------------------------------------------------
     def run(self):
@@ -171,7 +199,10 @@ class Child:
 
     def run_tests(self, tests):
         for position, test in enumerate(tests):
+            self._limit_output()
             self.writer.send({"t": "start", "i": test["index"]})
+            if position == 0 and self.request.get("evaluate"):
+                self.writer.send({"t": "expected", "values": evaluate_expected(self.request["evaluate"], self.builtins)})
             result = self.run_test(test)
             _flush_output()
             if position == len(tests) - 1:
@@ -180,15 +211,39 @@ class Child:
             else:
                 self.writer.send(result)
 
-    def trace_again(self, tests, soft_deadline):
+    def _limit_output(self):
+        """A test that writes past its output cap gets EFBIG right there,
+        instead of filling the file for the tests after it."""
+        if self.output_bytes <= 0:
+            return
+        written = max((offset or 0) for offset in _output_offsets())
+        try:
+            isolation.limit_file_size(written + self.output_bytes + 1)
+        except (OSError, ValueError):
+            pass
+
+    def _set_soft_deadline(self, test):
+        """This test's own soft deadline, replay time and event budget; never past the run's budget."""
+        self.max_events = min(self.trace_max_events, int(test.get("max_events", self.trace_max_events)))
+        soft = test.get("soft_deadline_seconds", self.soft_deadline)
+        self.replay_seconds = test.get("replay_seconds", self.replay_seconds)
+        budget = self.request.get("budget_deadline")
+        if soft is not None and budget is not None:
+            soft = max(0.001, min(soft, budget - time.monotonic() - 0.05))
+        self.soft_deadline = soft
+
+    def trace_again(self, tests, soft_deadline, budget_deadline=None):
         """The failing tests once more, traced, after the untraced run in this process."""
         self.traced = True
+        self.request["budget_deadline"] = budget_deadline
         self.backend = make_backend((self.request.get("trace") or {}).get("backend"))
         self.soft_deadline = soft_deadline
         self.run_tests(tests)
 
     def run_test(self, test):
         kind = test["kind"]
+        if self.traced:
+            self._set_soft_deadline(test)
         started = time.perf_counter()
         if kind == "stdio":
             result = self.run_stdio(test)
@@ -242,16 +297,14 @@ class Child:
             error = caught
         finally:
             session.finish()
-        trace = session.trace(timed_out=isinstance(error, SoftTimeout))
+        trace = session.trace(timed_out=isinstance(error, SoftTimeout), replay_seconds=self.replay_seconds)
         # What tracing this test cost, replay of the tail included.
         trace["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return value, error, trace
 
     def _failure(self, error, trace):
         result = {"outcome": _outcome_for(error), "error": describe_error(error)}
-        if trace is not None:
-            result["trace"] = trace
-        return result
+        return _with_trace(result, trace)
 
     def run_call(self, test):
         namespace = self.module.__dict__
@@ -288,19 +341,7 @@ class Child:
         except BaseException as error:  # materialising a generator can raise, or hang (server deadline)
             return self._failure(error, trace)
         result["actual_repr"] = values.bounded_repr(value, VALUE_LIMIT)
-        if "output_source" in test:
-            try:
-                expected = eval(compile(test["output_source"], TEST_FILE, "eval"), dict(namespace))
-                result["expected"] = values.canonical(expected)
-                result["expected_repr"] = values.bounded_repr(expected, VALUE_LIMIT)
-            except BaseException as error:
-                failure = describe_error(error)
-                failure["type"] = "TestError"
-                failure["message"] = f"the expected output does not evaluate: {failure['message']}"
-                return {"outcome": "test_error", "error": failure}
-        if trace is not None:
-            result["trace"] = trace
-        return result
+        return _with_trace(result, trace)
 
     def run_assert(self, test):
         try:
@@ -313,6 +354,7 @@ class Child:
         _register_source(TEST_FILE, test["code"])
         namespace = dict(self.module.__dict__)
         namespace.update(asserts.make_helpers(self.repr_limit))
+        namespace["__builtins__"] = dict(self.builtins)
         candidate = self.module.__dict__.get(self.entry_point) if self.entry_point else None
         call_check = candidate is not None and not asserts.calls_check_at_top_level(test["code"])
 
@@ -325,10 +367,7 @@ class Child:
         _, error, trace = self.traced_call(body)
         if error is not None:
             return self._failure(error, trace)
-        result = {"outcome": "returned"}
-        if trace is not None:
-            result["trace"] = trace
-        return result
+        return _with_trace({"outcome": "returned"}, trace)
 
     def run_stdio(self, test):
         stdin_bytes = (test.get("stdin") or "").encode()
@@ -347,10 +386,38 @@ class Child:
         sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
         if error is not None:
             return self._failure(error, trace)
-        result = {"outcome": "returned"}
-        if trace is not None:
-            result["trace"] = trace
-        return result
+        return _with_trace({"outcome": "returned"}, trace)
+
+
+def _with_trace(result, trace):
+    """The result frame carries the trace encoded and bounded (bounds.TRACE_BYTES)."""
+    if trace is not None:
+        result["trace_json"], omitted = bounds.encode_trace(trace)
+        if omitted:
+            result["omitted"] = {"trace_events": omitted}
+    return result
+
+
+def evaluate_expected(expressions, builtins_snapshot):
+    """The values of call tests' `output` expressions, by test index.
+
+    Evaluated before any of the program runs and without its names (a fresh
+    namespace with the builtins as they were), so that nothing the program
+    does can change what a test expects."""
+    found = {}
+    for item in expressions:
+        try:
+            value = eval(compile(item["source"], TEST_FILE, "eval"), {"__builtins__": dict(builtins_snapshot)})
+            found[str(item["index"])] = {
+                "expected": values.canonical(value),
+                "expected_repr": values.bounded_repr(value, VALUE_LIMIT),
+            }
+        except BaseException as error:
+            failure = describe_error(error)
+            failure["type"] = "TestError"
+            failure["message"] = f"the expected output does not evaluate: {failure['message']}"
+            found[str(item["index"])] = {"error": failure}
+    return found
 
 
 def _read_command(descriptor):
@@ -375,4 +442,4 @@ def main(request, result_fd, private_fds, control=None):
     os.close(control)
     if command is None or child.code is None:
         return
-    child.trace_again(command["trace"], command.get("soft_deadline_seconds"))
+    child.trace_again(command["trace"], command.get("soft_deadline_seconds"), command.get("budget_deadline"))

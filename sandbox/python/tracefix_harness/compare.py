@@ -11,6 +11,11 @@ an object that only claims equality cannot pass.
 import json
 import math
 
+# A copy of the builtins as they were at import, before any program ran: the
+# functions below look names up here, so a program that patches the
+# builtins module (sorted, isinstance, bool…) does not change how they work.
+__builtins__ = dict(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__))
+
 DEFAULT_RELATIVE_TOLERANCE = 1e-6
 DEFAULT_ABSOLUTE_TOLERANCE = 1e-9
 

@@ -16,6 +16,11 @@ import re
 import reprlib
 import types
 
+# A copy of the builtins as they were at import, before any program ran: the
+# functions below look names up here, so a program that patches the
+# builtins module (sorted, isinstance, bool…) does not change how they work.
+__builtins__ = dict(__builtins__ if isinstance(__builtins__, dict) else vars(__builtins__))
+
 # Containers materialised from iterators/generators are capped: an endless
 # generator must not hang serialisation.
 MAX_ITEMS = 100_000

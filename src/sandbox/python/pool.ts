@@ -3,6 +3,11 @@
  * WorkerSlots (queue, restarts). A job that outlives every limit it was
  * given is stopped by killing its worker. Aborting a job drops it from the
  * queue or cancels it in its worker.
+ *
+ * A worker that fails a run in a way no program can cause (its child never
+ * started, the harness raised) is checked with a trivial canary run right
+ * away, on the same slot; one that fails the canary is replaced. Every
+ * replacement is counted by reason in /healthz.
  */
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -12,8 +17,10 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
-import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits } from "../worker-pool.ts";
+import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
+import { detectCgroups, type WorkerCgroups } from "./cgroup.ts";
 import { ForkServerProcess, type ForkServerInfo } from "./fork-server.ts";
+import { copyHarness, type HarnessCopy } from "./harness-copy.ts";
 import { findInterpreter, type PythonInterpreter } from "./interpreter.ts";
 import { planIsolation, type IsolationPlan } from "./isolation.ts";
 
@@ -26,16 +33,58 @@ export interface PythonPoolOptions {
   readonly isolation?: "auto" | "bwrap" | "rlimits" | undefined;
   readonly logger?: Logger | undefined;
   readonly uidBase?: number | undefined;
+  /** Where forkserver.py and tracefix_harness/ are (default: this checkout's sandbox/python); copied at start. */
+  readonly harnessDirectory?: string | undefined;
+  /** Per-run namespaces (default true); false runs the fallback the kernel would otherwise decide on. */
+  readonly runNamespaces?: boolean | undefined;
+  /** Memory cgroups where this server can manage them (default true); false: per-run accounting. */
+  readonly cgroups?: boolean | undefined;
   /** Queue bounds (architecture/sandbox.md, "Admission"). */
   readonly admission?: AdmissionLimits | undefined;
 }
 
-/** Seconds a job may take at most before its worker is presumed stuck. */
+/** After the run's own budget: killing, reaping and the reply. */
+const WATCHDOG_SLACK_MS = 2_500;
+/** The harness's share of a run cgroup's limit, on top of the job's memory_mb and its output. */
+const RUN_CGROUP_SLACK_BYTES = 32 << 20;
+const CANARY_TIMEOUT_MS = 10_000;
+const LIMIT_ATTEMPTS = 100;
+const CANARY = {
+  code: "def identity(x):\n    return x\n",
+  entry_point: "identity",
+  tests: [{ kind: "call", args: [1], expected: 1 }],
+  trace: { mode: "none" },
+  limits: { timeout_ms: 2_000, memory_mb: 256, output_bytes: 65_536, total_ms: 5_000 },
+};
+/** What a client is told when the sandbox itself failed (details, which may name host paths, go to the log). */
+const CLIENT_MESSAGES: Record<string, string> = {
+  reply_too_large: "the run's reply passed the sandbox's size limit; the worker was restarted",
+  worker_exited: "the sandbox worker ended during the run and was restarted",
+  harness_error: "the sandbox failed to run this program (details are in the server's log)",
+  malformed_request: "the sandbox could not read this request (its values may be nested too deeply)",
+  unserializable_request: "the request could not be handed to the sandbox (its values may be nested too deeply)",
+};
+
+/**
+ * Milliseconds a job may take at most before its worker is presumed stuck:
+ * the run's own time budget plus a little, or less when its tests cannot
+ * take that long anyway.
+ */
 function hardLimitMs(job: ExecutionJob): number {
   const tests = Math.max(1, job.tests.length);
   const perTest = job.limits.timeout_ms + 500;
   const traced = job.trace.mode === "none" ? 0 : Math.min(tests, job.trace.max_tests) * (job.limits.timeout_ms + 3_000);
-  return tests * perTest + traced + 10_000;
+  return Math.min(job.limits.total_ms, tests * perTest + traced + 10_000) + WATCHDOG_SLACK_MS;
+}
+
+interface RawReport {
+  status: "passed" | "failed";
+  passed: number;
+  total: number;
+  tests: TestReport[];
+  duration_ms: number;
+  harness_failures?: number;
+  oom_kills?: number;
 }
 
 export class PythonPool implements Executor {
@@ -44,81 +93,157 @@ export class PythonPool implements Executor {
   readonly isolation: IsolationPlan;
   private readonly workers: WorkerSlots<ForkServerProcess, ForkServerInfo>;
   private readonly logger: Logger;
+  private readonly cgroups: WorkerCgroups | undefined;
+  private readonly harness: HarnessCopy;
+  /** Workers replaced, by why: `exited` (on their own), `stuck`, `broken`, `reply_too_large`, `cleanup_failed`. */
+  private readonly restartsByReason: Record<string, number> = {};
+  private oomKills = 0;
 
-  private constructor(interpreter: PythonInterpreter, isolation: IsolationPlan, size: number, logger: Logger, admission: AdmissionLimits | undefined) {
+  private constructor(interpreter: PythonInterpreter, isolation: IsolationPlan, size: number, logger: Logger, cgroups: WorkerCgroups | undefined, harness: HarnessCopy, admission: AdmissionLimits | undefined) {
     this.interpreter = interpreter;
     this.isolation = isolation;
     this.logger = logger;
+    this.cgroups = cgroups;
+    this.harness = harness;
     this.workers = new WorkerSlots<ForkServerProcess, ForkServerInfo>({
       size,
       logger,
       workerName: "Python fork server",
       admission,
-      spawn: (index) => new ForkServerProcess(index, this.isolation.launch(index)),
+      spawn: (index) => this.spawnWorker(index),
     });
   }
 
   static async start(options: PythonPoolOptions = {}): Promise<PythonPool> {
     const logger = options.logger ?? consoleLogger;
     const interpreter = await findInterpreter(options.python);
+    const harness = copyHarness(options.harnessDirectory ?? HARNESS_DIRECTORY);
+    const detection = options.cgroups === false ? { reason: "disabled by configuration" } : detectCgroups();
     const isolation = await planIsolation({
       interpreter,
-      harnessDirectory: HARNESS_DIRECTORY,
+      harnessDirectory: harness.directory,
       prefer: options.isolation ?? "auto",
+      runNamespaces: options.runNamespaces !== false,
+      cgroups: detection.cgroups,
+      cgroupReason: detection.reason,
       ...(options.uidBase === undefined ? {} : { uidBase: options.uidBase }),
+    }).catch((error: unknown) => {
+      harness.remove();
+      throw error;
     });
     const size = options.size ?? Math.max(1, availableParallelism());
-    const pool = new PythonPool(interpreter, isolation, size, logger, options.admission);
+    const pool = new PythonPool(interpreter, isolation, size, logger, detection.cgroups, harness, options.admission);
     if (!(await pool.workers.started())) {
       await pool.close();
       throw new SandboxError("worker_start_failed", "no Python fork server started; see the errors above");
     }
-    const first = pool.workers.firstInfo();
-    if (isolation.kind === "bwrap") {
-      logger.info(`python sandbox: bubblewrap (${isolation.features.join(", ")})`, {
-        python: interpreter.version.join("."),
-        executable: interpreter.executable,
-        tracer: first?.tracer,
-        workers: size,
-      });
+    pool.logStart(size);
+    return pool;
+  }
+
+  private logStart(size: number): void {
+    const info = this.workers.firstInfo();
+    const fields = {
+      python: this.interpreter.version.join("."),
+      executable: this.interpreter.executable,
+      tracer: info?.tracer,
+      workers: size,
+      run_namespaces: info?.run_namespaces,
+      memory: info?.memory,
+      ...(this.isolation.memoryReason === undefined ? {} : { memory_fallback_reason: this.isolation.memoryReason }),
+    };
+    if (this.isolation.kind === "bwrap") {
+      this.logger.info(`python sandbox: bubblewrap (${this.isolation.features.join(", ")})`, fields);
     } else {
-      logger.warn(
-        `python sandbox: NOT isolated by bubblewrap (${isolation.fallbackReason ?? "unknown reason"}); running with ${isolation.features.join(", ")} only`,
-        { python: interpreter.version.join("."), executable: interpreter.executable, workers: size },
+      this.logger.warn(
+        `python sandbox: NOT isolated by bubblewrap (${this.isolation.fallbackReason ?? "unknown reason"}); running with ${this.isolation.features.join(", ")} only`,
+        fields,
       );
     }
-    return pool;
+  }
+
+  private spawnWorker(index: number): ForkServerProcess {
+    this.cgroups?.worker(index).forgetLimit();
+    const worker = new ForkServerProcess(index, this.isolation.launch(index), this.logger);
+    void worker.exit.then(() => this.countExit(worker));
+    return worker;
+  }
+
+  private countExit(worker: ForkServerProcess): void {
+    if (this.workers.closed) return;
+    const reason = worker.killReason ?? "exited";
+    this.restartsByReason[reason] = (this.restartsByReason[reason] ?? 0) + 1;
+    this.logger.warn("a Python fork server ended and is being replaced", { slot: worker.slot, reason, stderr: worker.stderrTail() });
   }
 
   execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const signal = options.signal;
     return this.workers.enqueue<ExecutionReport>(queueOptions(job, options), async (slot, resolve) => {
-      const startedAt = Date.now();
-      const process = slot.process;
-      let stuck = false;
-      const watchdog = setTimeout(() => {
-        stuck = true;
-        process.kill();
-      }, hardLimitMs(job));
-      try {
-        const raw = await process.run(
-          { code: job.code, entry_point: job.entryPoint ?? null, tests: job.tests, trace: job.trace, limits: job.limits },
-          signal,
-        );
-        resolve(this.toReport(job, raw));
-      } catch (error) {
-        if (signal?.aborted) throw new AbortedError("sandbox", "the run was cancelled", { cause: error });
-        if (stuck) {
-          resolve(sandboxErrorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt));
-          return;
-        }
-        const sandboxError = error instanceof SandboxError ? error : undefined;
-        this.logger.warn("sandbox run failed", { slot: slot.index, error: String(error) });
-        resolve(sandboxErrorReport(job, sandboxError?.code ?? "sandbox_error", String((error as Error).message ?? error), startedAt));
-      } finally {
-        clearTimeout(watchdog);
-      }
+      resolve(await this.runOn(slot, job, signal));
     });
+  }
+
+  /** One job on one worker; a sandbox failure becomes an `error` report, never an exception. */
+  private async runOn(slot: Slot<ForkServerProcess, ForkServerInfo>, job: ExecutionJob, signal: AbortSignal | undefined): Promise<ExecutionReport> {
+    const startedAt = Date.now();
+    const worker = slot.process;
+    await this.limitRunMemory(slot.index, job);
+    const watchdog = setTimeout(() => worker.kill("stuck"), hardLimitMs(job));
+    try {
+      const raw = (await worker.run(
+        { code: job.code, entry_point: job.entryPoint ?? null, tests: job.tests, trace: job.trace, limits: job.limits },
+        signal,
+      )) as RawReport;
+      this.oomKills += raw.oom_kills ?? 0;
+      if ((raw.harness_failures ?? 0) > 0) await this.checkWorker(worker, "a run failed before any of its program ran");
+      return this.toReport(job, raw);
+    } catch (error) {
+      if (signal?.aborted) throw new AbortedError("sandbox", "the run was cancelled", { cause: error });
+      if (worker.killReason === "stuck") {
+        return sandboxErrorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt);
+      }
+      return this.failedRun(slot, worker, job, error, startedAt);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  private async failedRun(slot: Slot<ForkServerProcess, ForkServerInfo>, worker: ForkServerProcess, job: ExecutionJob, error: unknown, startedAt: number): Promise<ExecutionReport> {
+    const code = error instanceof SandboxError ? error.code : "sandbox_error";
+    this.logger.warn("sandbox run failed", { slot: slot.index, code, error: String(error), stderr: worker.stderrTail() });
+    if (code === "harness_error") await this.checkWorker(worker, "the harness failed");
+    return sandboxErrorReport(job, code, CLIENT_MESSAGES[code] ?? "the sandbox failed (details are in the server's log)", startedAt);
+  }
+
+  /** Can the worker still run a trivial program? If not, it is replaced (counted as `broken`). */
+  private async checkWorker(worker: ForkServerProcess, why: string): Promise<void> {
+    if (!worker.alive) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), CANARY_TIMEOUT_MS);
+    });
+    const outcome = await Promise.race([worker.run(CANARY, undefined).then((raw) => (raw as RawReport).status, () => "failed"), timeout]);
+    clearTimeout(timer);
+    if (outcome === "passed") return;
+    this.logger.error("a Python fork server failed its canary run; replacing it", { slot: worker.slot, why, outcome, stderr: worker.stderrTail() });
+    worker.kill("broken");
+  }
+
+  /**
+   * The run cgroup's limit for this job: its memory, its output, and a little
+   * for the harness. The kernel refuses a limit below what the cgroup holds,
+   * and the previous run's shared memory is freed a moment after its
+   * namespaces die: the job waits for that (a second at most).
+   */
+  private async limitRunMemory(slot: number, job: ExecutionJob): Promise<void> {
+    if (this.cgroups === undefined) return;
+    const cgroup = this.cgroups.worker(slot);
+    const bytes = job.limits.memory_mb * (1 << 20) + job.limits.output_bytes + RUN_CGROUP_SLACK_BYTES;
+    for (let attempt = 0; attempt < LIMIT_ATTEMPTS; attempt++) {
+      if (cgroup.setLimit(bytes)) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.logger.warn("could not lower a run's memory limit: the run cgroup still holds more", { slot, bytes, usage: cgroup.usage() });
   }
 
   checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
@@ -126,24 +251,24 @@ export class PythonPool implements Executor {
       try {
         resolve((await slot.process.syntax(code)) as SyntaxCheck);
       } catch (error) {
-        resolve({ ok: false, message: `the syntax check failed: ${String(error)}`, line: null });
+        this.logger.warn("a syntax check failed in the sandbox", { slot: slot.index, error: String(error) });
+        resolve({ ok: false, message: "the syntax check failed in the sandbox", line: null });
       }
     });
   }
 
-  private toReport(job: ExecutionJob, raw: unknown): ExecutionReport {
-    const report = raw as { status: "passed" | "failed"; passed: number; total: number; tests: TestReport[]; duration_ms: number };
-    const tests = report.tests.map((test) => {
+  private toReport(job: ExecutionJob, raw: RawReport): ExecutionReport {
+    const tests = raw.tests.map((test) => {
       const name = job.tests[test.index]?.name;
       return name === undefined ? test : { ...test, name };
     });
     return {
-      status: report.status,
+      status: raw.status,
       language: job.language,
-      passed: report.passed,
-      total: report.total,
+      passed: raw.passed,
+      total: raw.total,
       tests,
-      duration_ms: report.duration_ms,
+      duration_ms: raw.duration_ms,
     };
   }
 
@@ -153,6 +278,7 @@ export class PythonPool implements Executor {
 
   health(): ExecutorHealth {
     const info = this.workers.firstInfo();
+    const counts = this.workers.counts();
     return {
       ok: this.workers.healthy,
       languages: this.languages,
@@ -160,6 +286,11 @@ export class PythonPool implements Executor {
         kind: this.isolation.kind,
         features: this.isolation.features,
         ...(this.isolation.fallbackReason === undefined ? {} : { fallback_reason: this.isolation.fallbackReason }),
+        run_namespaces: info?.run_namespaces ?? false,
+        run_tmpfs: info?.run_tmpfs ?? false,
+        kill: info?.kill ?? "unknown",
+        memory: info?.memory ?? "unknown",
+        ...(this.isolation.memoryReason === undefined || info?.memory !== "accounting" ? {} : { memory_fallback_reason: this.isolation.memoryReason }),
       },
       runtime: {
         python: this.interpreter.version.join("."),
@@ -167,7 +298,12 @@ export class PythonPool implements Executor {
         tracer: info?.tracer,
         nested_namespaces: info?.nested_namespaces,
       },
-      workers: this.workers.counts(),
+      workers: {
+        ...counts,
+        broken_restarts: this.restartsByReason["broken"] ?? 0,
+        restarts_by_reason: { ...this.restartsByReason },
+        oom_kills: this.oomKills,
+      },
     };
   }
 
@@ -176,7 +312,9 @@ export class PythonPool implements Executor {
     return this.workers.pids();
   }
 
-  close(): Promise<void> {
-    return this.workers.close();
+  async close(): Promise<void> {
+    await this.workers.close();
+    await this.cgroups?.remove();
+    this.harness.remove();
   }
 }
