@@ -8,11 +8,14 @@
  *   called through the captured Reflect.apply;
  * - no operation it performs on a value consults anything the program can
  *   change afterwards: no `instanceof` (Symbol.hasInstance), no property read
- *   that could reach a getter on a shared prototype, no assignment that could
- *   reach a setter (its own lists and records have no prototype), no
+ *   that could reach a getter on a shared prototype (values are read through
+ *   their own property descriptors; its own records define every field they
+ *   are ever read for), no assignment that could reach a setter (the lists
+ *   that hold values have no prototype, so an index setter on
+ *   Array.prototype never sees what is pushed), no
  *   `String.prototype.split`/`replace` or `RegExp.prototype.test` (they look
  *   up Symbol.split, Symbol.replace and `exec` at call time), no property
- *   descriptor built from an object that inherits `get`/`set`. Types are told
+ *   descriptor that inherits `get`/`set` (descriptors have no prototype). Types are told
  *   by captured brand checks (Array.isArray, the Map/Set size getters,
  *   Date.prototype.getTime, a walk of the prototype chain with
  *   Object.getPrototypeOf), each in try/catch;
@@ -115,9 +118,9 @@
   Error.stackTraceLimit = errorStackLimit;
 
   // ---------------------------------------------------------------------------
-  // Hook-free primitives. Lists and records made here have no prototype, so
-  // writing to them or reading a field they lack never reaches a setter or
-  // getter the program put on Array.prototype or Object.prototype.
+  // Hook-free primitives. Lists made by list() have no prototype, so writing
+  // to them never reaches a setter the program put on Array.prototype or
+  // Object.prototype; records are literals with every field they are read for.
   function list() {
     const items = [];
     setPrototypeOf(items, null);
@@ -602,7 +605,8 @@
       return `[${join(parts, ",")}]`;
     }
     const pairs = list();
-    const keys = ownData(value);
+    // Keys that cannot be listed make the value unreadable (not empty): objectKeys may throw here.
+    const keys = objectKeys(value);
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index];
       const property = readProperty(value, key);

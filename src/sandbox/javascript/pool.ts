@@ -107,7 +107,11 @@ export class JavaScriptPool implements Executor {
       size,
       logger,
       workerName: "JavaScript worker",
-      spawn: (index) => new JavaScriptWorkerProcess(index, { heapMb: workerHeapMb }),
+      spawn: (index) =>
+        new JavaScriptWorkerProcess(index, {
+          heapMb: workerHeapMb,
+          onStderr: (text) => logger.warn("JavaScript worker stderr", { slot: index, text: text.slice(0, 4_000) }),
+        }),
     });
   }
 
@@ -213,6 +217,10 @@ export class JavaScriptPool implements Executor {
       }
       // Hold the slot until the worker has its next isolate ready (or was killed for taking too long).
       await process.idle();
+      if (process.killReason === "not_idle") {
+        this.recoveries.not_idle += 1;
+        this.logger.warn("a JavaScript worker did not become idle after answering; replaced", { slot: slot.index });
+      }
     });
   }
 

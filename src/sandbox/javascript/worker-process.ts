@@ -61,6 +61,8 @@ const STDERR_KEPT = 4_000;
 
 export interface JavaScriptWorkerOptions {
   readonly heapMb?: number | undefined;
+  /** Hears what the worker writes on stderr (its own failures, with host paths: for the server's log). */
+  readonly onStderr?: ((text: string) => void) | undefined;
 }
 
 export class JavaScriptWorkerProcess {
@@ -94,6 +96,7 @@ export class JavaScriptWorkerProcess {
     this.child.stderr?.setEncoding("utf8");
     this.child.stderr?.on("data", (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-STDERR_KEPT);
+      options.onStderr?.(chunk);
     });
     let rejectReady!: (error: Error) => void;
     this.ready = new Promise((resolve, reject) => {
