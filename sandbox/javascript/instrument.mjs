@@ -149,72 +149,203 @@ export function toScript(source) {
 
 const SKIPPED_NAMES = new Set(["arguments", "eval"]);
 
-class FunctionScope {
-  constructor(frameName, names, showsThis = false) {
-    this.frameName = frameName;
-    /** Methods show `this` (the object's state), as Python shows `self`. */
-    this.showsThis = showsThis;
-    /** var-declared names: they outlive the block that declares them. */
-    this.vars = new Set();
-    /** Visible names in declaration order: params, vars, block-scoped names (popped when their block ends). */
-    this.names = [...names];
+/** Past its deadline or output bound the instrumenter stops: the run goes untraced and says why. */
+export class InstrumentLimitError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "InstrumentLimitError";
   }
 }
 
-/** Instruments a script (see the header). Returns the new source and the number of sites. */
-export function instrument(source, prefix) {
+/**
+ * A scope whose names the trace shows: a function body (params, vars,
+ * top-level let/const), a block with let/const of its own, a loop's head or
+ * body, a catch clause. Ordinals number a function's names in the order the
+ * source declares them, which is the order a line event lists them in.
+ */
+class Level {
+  constructor(frame, parent, { showsThis = false, callShowsThis = false, inline = false } = {}) {
+    this.frame = frame;
+    this.parent = parent;
+    this.parentCount = parent === null ? 0 : parent.names.length;
+    this.names = [];
+    this.ordinals = [];
+    this.seen = new Set();
+    this.showsThis = showsThis;
+    this.callShowsThis = callShowsThis;
+    /** A loop head's names are read by a reader written inline in the loop's test (one per iteration). */
+    this.inline = inline;
+    this.params = 0;
+    this.index = -1;
+    this.id = frame.levels.length;
+    frame.levels.push(this);
+  }
+
+  add(name, ordinal) {
+    if (SKIPPED_NAMES.has(name) || this.seen.has(name)) return;
+    this.seen.add(name);
+    this.names.push(name);
+    this.ordinals.push(ordinal ?? this.frame.counter.next++);
+  }
+
+  /** A scope with nothing to show gets no reader; its sites read through the nearest scope that has one. */
+  get real() {
+    return this.names.length > 0 || this.showsThis;
+  }
+}
+
+/** `base` followed by the first number that makes a name appearing nowhere in `source`. */
+function unusedName(source, base) {
+  for (let suffix = 0; ; suffix++) if (!source.includes(`${base}${suffix}`)) return `${base}${suffix}`;
+}
+
+/** Applies [position, text] insertions and [start, end, text] replacements in one pass, within `maxChars`. */
+function applyBoundedEdits(source, edits, maxChars) {
+  const ordered = edits
+    .map((edit, order) => ({ ...edit, order }))
+    .sort((left, right) => left.start - right.start || (left.priority ?? 0) - (right.priority ?? 0) || left.order - right.order);
+  const parts = [];
+  let length = 0;
+  let cursor = 0;
+  const add = (text) => {
+    length += text.length;
+    if (length > maxChars) throw new InstrumentLimitError(`the instrumented program would be over ${maxChars} characters`);
+    parts.push(text);
+  };
+  for (const edit of ordered) {
+    if (edit.start < cursor) continue;
+    add(source.slice(cursor, edit.start));
+    add(typeof edit.text === "function" ? edit.text() : edit.text);
+    cursor = edit.end ?? edit.start;
+  }
+  add(source.slice(cursor));
+  return parts.join("");
+}
+
+/**
+ * Instruments a script (see the header). Returns the new source and the
+ * site table the recorder needs (passed to it by the worker, out of the
+ * program's reach). Linear in the program: each statement names only its
+ * scope's reader and how many of that scope's names it sees, in the table.
+ * `deadline` (performance.now() time) and `maxChars` bound its work; past
+ * either it throws InstrumentLimitError.
+ */
+export function instrument(source, prefix, { deadline = Number.POSITIVE_INFINITY, maxChars = Number.POSITIVE_INFINITY } = {}) {
   const { ast } = parseProgram(source);
   const tracer = `${prefix}T`;
   const edits = [];
-  let site = 0;
+  const sites = [];
+  const allLevels = [];
   let frameCounter = 0;
-  const insert = (position, text) => edits.push({ start: position, text });
+  let visited = 0;
+  const insert = (position, text, priority = 0) => edits.push({ start: position, text, priority });
+  // The readers' own parameters: short names the program never uses, so they shadow none of its names.
+  const count = unusedName(source, "$n");
+  const self = unusedName(source, "$t");
 
-  function getter(scope) {
-    const unique = [...new Set(scope.names)].filter((name) => !SKIPPED_NAMES.has(name));
-    if (scope.showsThis) unique.unshift('"this":this');
-    return unique.length === 0 ? "undefined" : `()=>({${unique.join(",")}})`;
+  function checkDeadline() {
+    visited += 1;
+    if ((visited & 1023) === 0 && performance.now() > deadline) throw new InstrumentLimitError("instrumenting the program took longer than its time limit");
   }
-  function siteCall(scope, line) {
-    site += 1;
-    return `${tracer}.s(${scope.frameName},${site},${line},${getter(scope)})`;
+
+  function newFrame(frameName) {
+    const frame = { frameName, counter: { next: 0 }, levels: allLevels };
+    return frame;
+  }
+
+  /** The nearest scope at or above `level` that has a reader, and how many of its names a site sees there. */
+  function resolved(level, count, varLevel, varCount) {
+    let current = level;
+    let visible = count;
+    while (current !== null && !current.real) {
+      visible = current.parent === varLevel ? varCount : current.parentCount;
+      current = current.parent;
+    }
+    return { level: current, count: visible };
+  }
+  function readerName(level) {
+    return `${prefix}r${level.id}`;
+  }
+  function readerText(level) {
+    const parent = level.parent === null ? null : resolved(level.parent, level.parentCount, null, 0).level;
+    const values = level.names.map((name, index) => `${count}>${index}?${name}:0`);
+    return `(${count},${self})=>[${parent === null ? "null" : readerName(parent)},${level.showsThis ? `${self}?this:0` : "0"}${values.length > 0 ? "," : ""}${values.join(",")}]`;
+  }
+  /** `const R=(n,t)=>[…];` at the start of a scope that has names (empty otherwise), written once the walk knows. */
+  function declareReader(level) {
+    return () => (level.real && !level.inline ? `const ${readerName(level)}=${readerText(level)};` : "");
+  }
+
+  function siteCall(scope, line, level = scope.level) {
+    const site = sites.length + 1;
+    const entry = { line, level, count: level.names.length, varLevel: scope.varLevel, varCount: scope.varLevel.names.length };
+    sites.push(entry);
+    return () => {
+      const target = resolved(entry.level, entry.count, entry.varLevel, entry.varCount).level;
+      const reader = target === null ? "void 0" : target.inline ? readerText(target) : readerName(target);
+      return `${tracer}.s(${scope.frameName},${site},${reader})`;
+    };
   }
 
   function declaredNames(statement) {
     if (statement.type === "VariableDeclaration") return statement.declarations.flatMap((item) => patternNames(item.id));
     return [];
   }
+  function declare(scope, kind, names) {
+    for (const name of names) (kind === "var" ? scope.varLevel : scope.level).add(name);
+  }
+  function within(scope, level, action) {
+    const saved = scope.level;
+    scope.level = level;
+    try {
+      action();
+    } finally {
+      scope.level = saved;
+    }
+  }
 
   function statementList(statements, scope, { directives = false, switchCase = false } = {}) {
-    const mark = scope.names.length;
     let index = 0;
     if (directives) {
       while (index < statements.length && statements[index].type === "ExpressionStatement" && typeof statements[index].directive === "string") index += 1;
     }
     for (; index < statements.length; index++) {
       const statement = statements[index];
-      if (statement.type !== "EmptyStatement") insert(statement.start, `${siteCall(scope, statement.loc.start.line)};`);
+      if (statement.type !== "EmptyStatement") {
+        const call = siteCall(scope, statement.loc.start.line);
+        insert(statement.start, () => `${call()};`);
+      }
       visit(statement, scope);
-      const names = declaredNames(statement);
-      if (statement.kind === "var") for (const name of names) scope.vars.add(name);
       // let/const directly in a switch case may be skipped over by a jump to a later case (TDZ).
-      if (statement.kind === "var" || !switchCase) scope.names.push(...names);
+      if (statement.kind === "var" || (statement.type === "VariableDeclaration" && !switchCase)) declare(scope, statement.kind, declaredNames(statement));
     }
-    // Block-scoped names end with the block; var names stay (hoisted to the function).
-    const kept = scope.names.slice(mark).filter((name) => scope.vars.has(name));
-    scope.names.length = mark;
-    scope.names.push(...kept);
   }
 
-  /** A statement in a body position that may not be a block: wrap it so a site can precede it. */
-  function body(statement, scope, headerSite) {
+  /** A block with a scope of its own (`level`, or a new one), its reader first. */
+  function block(node, scope, level = new Level(scope.frame, scope.level), header = undefined) {
+    insert(node.start + 1, declareReader(level), -1);
+    within(scope, level, () => {
+      if (header !== undefined) {
+        const call = header();
+        insert(node.start + 1, () => `${call()};`);
+      }
+      statementList(node.body, scope);
+    });
+  }
+
+  /** A statement in a body position that may not be a block: wrap it so a site (and a reader) can precede it. */
+  function body(statement, scope, level = new Level(scope.frame, scope.level), header = undefined) {
     if (statement.type === "BlockStatement") {
-      if (headerSite !== undefined) insert(statement.start + 1, `${headerSite};`);
-      statementList(statement.body, scope);
+      block(statement, scope, level, header);
       return;
     }
-    insert(statement.start, `{${headerSite === undefined ? "" : `${headerSite};`}${statement.type === "EmptyStatement" ? "" : `${siteCall(scope, statement.loc.start.line)};`}`);
-    visit(statement, scope);
+    within(scope, level, () => {
+      const headerCall = header === undefined ? undefined : header();
+      const call = statement.type === "EmptyStatement" ? undefined : siteCall(scope, statement.loc.start.line);
+      const reader = declareReader(level);
+      insert(statement.start, () => `{${reader()}${headerCall === undefined ? "" : `${headerCall()};`}${call === undefined ? "" : `${call()};`}`);
+      visit(statement, scope);
+    });
     insert(statement.end, "}");
   }
 
@@ -232,17 +363,21 @@ export function instrument(source, prefix) {
 
   function visitFunction(node, parent) {
     frameCounter += 1;
-    const frame = `${prefix}f${frameCounter}`;
-    const params = node.params.flatMap((param) => patternNames(param));
+    const frameName = `${prefix}f${frameCounter}`;
     const method = parent !== undefined && parent.type === "MethodDefinition" && !parent.static && node.type === "FunctionExpression";
-    const scope = new FunctionScope(frame, params, method);
+    const frame = newFrame(frameName);
+    // A derived constructor's `this` does not exist before super(): its call event shows the arguments only.
+    const level = new Level(frame, null, { showsThis: method, callShowsThis: method && parent.kind !== "constructor" });
+    for (const name of node.params.flatMap((param) => patternNames(param))) level.add(name);
+    level.params = level.names.length;
+    const scope = { frame, frameName, level, varLevel: level };
     const name = JSON.stringify(functionName(node, parent));
     const line = node.loc.start.line;
-    // A derived constructor's `this` does not exist before super(): its call event shows the arguments only.
-    const paramGetter = getter(new FunctionScope(frame, params, method && parent.kind !== "constructor"));
     for (const param of node.params) visit(param, scope);
-    const entry = `const ${frame}=${tracer}.c(${name},${line},${paramGetter});try{`;
-    const exit = `}catch(${prefix}e){${tracer}.x(${frame},${prefix}e);throw ${prefix}e}finally{${tracer}.o(${frame})}`;
+    // The reader is declared inside the `try` block, where the body's own let/const live (the frame before it, for catch and finally).
+    const reader = declareReader(level);
+    const entry = () => `let ${frameName};try{${reader()}${frameName}=${tracer}.c(${name},${line},${level.real ? readerName(level) : "void 0"},${level.index});`;
+    const exit = `}catch(${prefix}e){${tracer}.x(${frameName},${prefix}e);throw ${prefix}e}finally{${tracer}.o(${frameName})}`;
     if (node.body.type === "BlockStatement") {
       const statements = node.body.body;
       let position = node.body.start + 1;
@@ -259,13 +394,81 @@ export function instrument(source, prefix) {
     // An expression body: `(a) => a + 1` becomes a block that returns it.
     const searchFrom = node.params.length > 0 ? node.params[node.params.length - 1].end : node.start;
     const arrow = source.indexOf("=>", searchFrom);
-    insert(arrow + 2, `{${entry}${siteCall(scope, node.body.loc.start.line)};return ${tracer}.r(${frame},(`);
+    const call = siteCall(scope, node.body.loc.start.line);
+    insert(arrow + 2, () => `{${entry()}${call()};return ${tracer}.r(${frameName},(`);
     visit(node.body, scope);
     insert(node.end, `))${exit}}`);
   }
 
+  function visitFor(node, scope) {
+    const init = node.init;
+    const lexical = init?.type === "VariableDeclaration" && init.kind !== "var";
+    const head = lexical ? new Level(scope.frame, scope.level, { inline: true }) : scope.level;
+    if (init) {
+      within(scope, head, () => visit(init, scope, node));
+      if (init.type === "VariableDeclaration") {
+        if (lexical) for (const name of declaredNames(init)) head.add(name);
+        else declare(scope, "var", declaredNames(init));
+      }
+    }
+    within(scope, head, () => {
+      if (node.test) {
+        const call = siteCall(scope, node.test.loc.start.line);
+        insert(node.test.start, () => `(${call()},`);
+        visit(node.test, scope, node);
+        insert(node.test.end, ")");
+      }
+      if (node.update) visit(node.update, scope, node);
+    });
+    // The body sees the head's names through a scope of its own (the head's bindings are per iteration).
+    const level = new Level(scope.frame, scope.level);
+    for (const [index, name] of head === scope.level ? [] : head.names.entries()) level.add(name, head.ordinals[index]);
+    body(node.body, scope, level);
+  }
+
+  function visitForInOf(node, scope) {
+    visit(node.right, scope, node);
+    const level = new Level(scope.frame, scope.level);
+    if (node.left.type === "VariableDeclaration") {
+      if (node.left.kind === "var") declare(scope, "var", declaredNames(node.left));
+      else for (const name of declaredNames(node.left)) level.add(name);
+    }
+    body(node.body, scope, level, () => siteCall(scope, node.loc.start.line));
+  }
+
+  function visitLoopTest(node, scope) {
+    const call = siteCall(scope, node.test.loc.start.line);
+    insert(node.test.start, () => `(${call()},`);
+    visit(node.test, scope, node);
+    insert(node.test.end, ")");
+  }
+
+  function visitTry(node, scope) {
+    visit(node.block, scope, node);
+    if (node.handler) {
+      const level = new Level(scope.frame, scope.level);
+      if (node.handler.param) for (const name of patternNames(node.handler.param)) level.add(name);
+      block(node.handler.body, scope, level);
+    }
+    if (node.finalizer) visit(node.finalizer, scope, node);
+  }
+
+  function visitStaticBlock(node, scope) {
+    // A class static block is a var scope of its own, inside the enclosing function's scopes.
+    const level = new Level(scope.frame, scope.level);
+    const saved = scope.varLevel;
+    scope.varLevel = level;
+    try {
+      insert(source.indexOf("{", node.start) + 1, declareReader(level), -1);
+      within(scope, level, () => statementList(node.body, scope));
+    } finally {
+      scope.varLevel = saved;
+    }
+  }
+
   function visit(node, scope, parent) {
     if (node === null || node === undefined || typeof node.type !== "string") return;
+    checkDeadline();
     switch (node.type) {
       case "FunctionDeclaration":
       case "FunctionExpression":
@@ -273,54 +476,30 @@ export function instrument(source, prefix) {
         visitFunction(node, parent);
         return;
       case "BlockStatement":
+        block(node, scope);
+        return;
       case "StaticBlock":
-        statementList(node.body, scope);
+        visitStaticBlock(node, scope);
         return;
       case "IfStatement":
         visit(node.test, scope, node);
         body(node.consequent, scope);
         if (node.alternate) body(node.alternate, scope);
         return;
-      case "ForStatement": {
-        const mark = scope.names.length;
-        if (node.init) {
-          visit(node.init, scope, node);
-          if (node.init.type === "VariableDeclaration") {
-            scope.names.push(...declaredNames(node.init));
-            if (node.init.kind === "var") for (const name of declaredNames(node.init)) scope.vars.add(name);
-          }
-        }
-        if (node.test) {
-          insert(node.test.start, `(${siteCall(scope, node.test.loc.start.line)},`);
-          visit(node.test, scope, node);
-          insert(node.test.end, ")");
-        }
-        if (node.update) visit(node.update, scope, node);
-        body(node.body, scope);
-        if (node.init?.kind !== "var") scope.names.length = mark;
+      case "ForStatement":
+        visitFor(node, scope);
         return;
-      }
       case "ForInStatement":
-      case "ForOfStatement": {
-        const mark = scope.names.length;
-        visit(node.right, scope, node);
-        if (node.left.type === "VariableDeclaration") scope.names.push(...declaredNames(node.left));
-        const header = siteCall(scope, node.loc.start.line);
-        body(node.body, scope, header);
-        if (node.left.kind !== "var") scope.names.length = mark;
+      case "ForOfStatement":
+        visitForInOf(node, scope);
         return;
-      }
       case "WhileStatement":
-        insert(node.test.start, `(${siteCall(scope, node.test.loc.start.line)},`);
-        visit(node.test, scope, node);
-        insert(node.test.end, ")");
+        visitLoopTest(node, scope);
         body(node.body, scope);
         return;
       case "DoWhileStatement":
         body(node.body, scope);
-        insert(node.test.start, `(${siteCall(scope, node.test.loc.start.line)},`);
-        visit(node.test, scope, node);
-        insert(node.test.end, ")");
+        visitLoopTest(node, scope);
         return;
       case "LabeledStatement":
         // `label: { site; loop }` would break `continue label`: descend instead.
@@ -334,14 +513,7 @@ export function instrument(source, prefix) {
         }
         return;
       case "TryStatement":
-        visit(node.block, scope, node);
-        if (node.handler) {
-          const mark = scope.names.length;
-          if (node.handler.param) scope.names.push(...patternNames(node.handler.param));
-          statementList(node.handler.body.body, scope);
-          scope.names.length = mark;
-        }
-        if (node.finalizer) visit(node.finalizer, scope, node);
+        visitTry(node, scope);
         return;
       case "ReturnStatement":
         if (node.argument) {
@@ -367,7 +539,9 @@ export function instrument(source, prefix) {
   }
 
   const moduleFrame = `${prefix}M`;
-  const topScope = new FunctionScope(moduleFrame, []);
+  const frame = newFrame(moduleFrame);
+  const topLevel = new Level(frame, null);
+  const topScope = { frame, frameName: moduleFrame, level: topLevel, varLevel: topLevel };
   const statements = ast.body;
   let position = 0;
   let index = 0;
@@ -376,7 +550,41 @@ export function instrument(source, prefix) {
     index += 1;
   }
   if (source.startsWith("#!")) position = Math.max(position, source.indexOf("\n") >= 0 ? source.indexOf("\n") : source.length);
+  insert(position, declareReader(topLevel), -1);
   insert(position, `const ${moduleFrame}=${tracer}.m();`);
   statementList(statements, topScope, { directives: true });
-  return { code: applyEdits(source, edits), sites: site };
+  // Only scopes with something to show get an index (and a reader).
+  const levels = [];
+  for (const level of allLevels) {
+    if (!level.real) continue;
+    level.index = levels.length;
+    levels.push(level);
+  }
+  const code = applyBoundedEdits(source, edits, maxChars);
+  return { code, sites: sites.length, table: siteTable(levels, sites) };
+}
+
+/** The recorder's view of the scopes and sites (runtime.js, "The trace recorder"). */
+function siteTable(levels, sites) {
+  const indexOf = (level) => (level === null ? -1 : level.index);
+  const tableLevels = levels.map((level) => {
+    let parent = level.parent;
+    let parentCount = level.parentCount;
+    while (parent !== null && !parent.real) {
+      parentCount = parent.parentCount;
+      parent = parent.parent;
+    }
+    return [level.names, level.ordinals, indexOf(parent), parentCount, level.showsThis ? 1 : 0, level.callShowsThis ? 1 : 0, level.params];
+  });
+  const flat = [];
+  for (const entry of sites) {
+    let level = entry.level;
+    let count = entry.count;
+    while (level !== null && !level.real) {
+      count = level.parent === entry.varLevel ? entry.varCount : level.parentCount;
+      level = level.parent;
+    }
+    flat.push(entry.line, indexOf(level), count, entry.varLevel.real ? entry.varLevel.index : -1, entry.varCount);
+  }
+  return { levels: tableLevels, sites: flat };
 }

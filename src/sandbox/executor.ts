@@ -17,11 +17,14 @@ export interface ExecuteOptions {
 /**
  * The longest a job can take: every test to its limit, a traced re-run of
  * up to `trace.max_tests` of them (about 1.5× the limit each, at most), all
- * within the run's own `total_ms`.
+ * within the run's own `total_ms`. A job that lacks its settings (it reaches
+ * the sandbox unvalidated, and the sandbox will say so) counts as a minute.
  */
 export function worstCaseMs(job: ExecutionJob): number {
-  const { timeout_ms: timeout, total_ms: total } = job.limits;
-  const traced = job.trace.mode === "none" ? 0 : Math.min(job.tests.length, job.trace.max_tests);
+  const timeout = job.limits?.timeout_ms;
+  const total = job.limits?.total_ms;
+  if (typeof timeout !== "number" || typeof total !== "number" || !Array.isArray(job.tests)) return 60_000;
+  const traced = job.trace?.mode === "none" ? 0 : Math.min(job.tests.length, job.trace?.max_tests ?? 3);
   return Math.min(total, Math.max(1, job.tests.length) * timeout + traced * timeout * 0.5);
 }
 

@@ -2,11 +2,19 @@
  * A warm pool of JavaScript workers (child processes running isolated-vm;
  * default: one per core), on the shared WorkerSlots. Each run gets a fresh
  * isolate in its worker. A worker that dies in the middle of a run (an
- * isolate that took its process down, or a kill from outside) is replaced;
- * the test it was running is reported as a crash and the tests after it run
- * on another worker, so the caller still gets a report for every test.
+ * isolate that took its process down, its own heap running out, a kill from
+ * outside) is replaced; the test it was running is reported as a crash and
+ * the tests after it run on another worker, within what is left of the run's
+ * time budget, so the caller still gets a report for every test.
  * Aborting a running job kills its worker: isolated-vm runs synchronously,
  * so a cancel message would only be read after the run.
+ *
+ * Whatever goes wrong between this process and a worker, the caller gets an
+ * answer: a job that cannot be handed over is refused with a sandbox error
+ * report; a worker that does not answer within the run's budget (plus a
+ * small slack), answers with an oversized frame or never becomes idle again
+ * is killed and replaced. What a client sees never names host paths: the
+ * details (the worker's stderr, stacks) go to the server's log.
  */
 import { availableParallelism } from "node:os";
 
@@ -14,12 +22,14 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
-import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits } from "../worker-pool.ts";
-import { JavaScriptWorkerProcess, type JavaScriptWorkerInfo } from "./worker-process.ts";
+import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
+import { DEFAULT_WORKER_HEAP_MB, JavaScriptWorkerProcess, type JavaScriptWorkerInfo, type KillReason } from "./worker-process.ts";
 
 export interface JavaScriptPoolOptions {
   readonly size?: number | undefined;
   readonly logger?: Logger | undefined;
+  /** The worker processes' own V8 heap (--max-old-space-size), not the isolates'. */
+  readonly workerHeapMb?: number | undefined;
   /** Queue bounds (architecture/sandbox.md, "Admission"). */
   readonly admission?: AdmissionLimits | undefined;
 }
@@ -32,41 +42,86 @@ interface RawReport {
   readonly duration_ms: number;
 }
 
-/** What one worker managed before it died: the verdicts it sent, the test it was running. */
+/** What one worker managed before it died: the verdicts it sent, why it died. */
 interface CrashedRun {
   readonly crashed: true;
   readonly results: ReadonlyMap<number, TestReport>;
-  readonly message: string;
+  readonly signal: string;
 }
 
-function hardLimitMs(job: ExecutionJob): number {
-  const tests = Math.max(1, job.tests.length);
-  const perTest = job.limits.timeout_ms + 500;
-  // A traced test may run three times (head, tail replay) plus its load.
-  const traced = job.trace.mode === "none" ? 0 : Math.min(tests, job.trace.max_tests) * (3 * job.limits.timeout_ms + 2_000);
-  return tests * perTest + traced + 10_000;
+/** The worker keeps every test and re-run inside `total_ms`; this covers its own work around them (isolates, replies). */
+export const HARD_LIMIT_SLACK_MS = 3_000;
+/** A run whose workers died this many times reports its remaining tests without running them. */
+const MAX_CRASHES_PER_RUN = 2;
+const SYNTAX_LIMIT_MS = 10_000;
+
+/** Stable messages for the client, per error code (the details are logged). */
+const CLIENT_MESSAGES: Record<string, string> = {
+  sandbox_stuck: "the sandbox did not finish within the run's time budget and was restarted",
+  job_not_delivered: "the job could not be handed to the JavaScript sandbox (it could not be serialised: a value nested too deeply?)",
+  reply_too_large: "the JavaScript sandbox's reply was over its size bound; the worker was restarted",
+  harness_error: "the JavaScript sandbox failed while running this job",
+  sandbox_error: "the JavaScript sandbox failed while running this job",
+};
+
+export function hardLimitMs(job: ExecutionJob): number {
+  return job.limits.total_ms + HARD_LIMIT_SLACK_MS;
+}
+
+/** How often each kind of recovery happened (shown in /healthz under runtime.recoveries). */
+interface Recoveries {
+  crashed: number;
+  stuck: number;
+  undelivered: number;
+  oversized_reply: number;
+  not_idle: number;
+  protocol: number;
+}
+
+function notRunReport(index: number, test: ExecutionJob["tests"][number], status: TestReport["status"], type: string, message: string): TestReport {
+  return {
+    index,
+    kind: test.kind,
+    ...(test.name === undefined ? {} : { name: test.name }),
+    status,
+    expected: null,
+    actual: null,
+    stdout: "",
+    stderr: "",
+    output_truncated: false,
+    error: { type, message, line: null },
+    steps: null,
+    duration_ms: null,
+  };
 }
 
 export class JavaScriptPool implements Executor {
   readonly languages = ["javascript"] as const;
   private readonly workers: WorkerSlots<JavaScriptWorkerProcess, JavaScriptWorkerInfo>;
   private readonly logger: Logger;
+  private readonly recoveries: Recoveries = { crashed: 0, stuck: 0, undelivered: 0, oversized_reply: 0, not_idle: 0, protocol: 0 };
+  private readonly workerHeapMb: number;
 
-  private constructor(size: number, logger: Logger, admission: AdmissionLimits | undefined) {
+  private constructor(size: number, logger: Logger, workerHeapMb: number | undefined, admission: AdmissionLimits | undefined) {
     this.logger = logger;
+    this.workerHeapMb = workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
     this.workers = new WorkerSlots<JavaScriptWorkerProcess, JavaScriptWorkerInfo>({
       size,
       logger,
       workerName: "JavaScript worker",
       admission,
-      spawn: (index) => new JavaScriptWorkerProcess(index),
+      spawn: (index) =>
+        new JavaScriptWorkerProcess(index, {
+          heapMb: workerHeapMb,
+          onStderr: (text) => logger.warn("JavaScript worker stderr", { slot: index, text: text.slice(0, 4_000) }),
+        }),
     });
   }
 
   static async start(options: JavaScriptPoolOptions = {}): Promise<JavaScriptPool> {
     const logger = options.logger ?? consoleLogger;
     const size = options.size ?? Math.max(1, availableParallelism());
-    const pool = new JavaScriptPool(size, logger, options.admission);
+    const pool = new JavaScriptPool(size, logger, options.workerHeapMb, options.admission);
     if (!(await pool.workers.started())) {
       await pool.close();
       throw new SandboxError("worker_start_failed", "no JavaScript worker started (is isolated-vm built for this Node version?)");
@@ -78,35 +133,30 @@ export class JavaScriptPool implements Executor {
 
   async execute(job: ExecutionJob, options: ExecuteOptions = {}): Promise<ExecutionReport> {
     const startedAt = Date.now();
-    const outcome = await this.runOnWorker(job, options, startedAt);
-    if ("status" in outcome) return outcome;
-    // The worker died during a test: that test is a crash, the rest run again elsewhere.
-    const results = outcome.results;
-    let crashedIndex = 0;
-    while (results.has(crashedIndex)) crashedIndex += 1;
-    const crashedTest = job.tests[crashedIndex];
-    const tests: TestReport[] = [...results.values()].sort((left, right) => left.index - right.index);
-    if (crashedTest !== undefined) {
-      tests.push({
-        index: crashedIndex,
-        kind: crashedTest.kind,
-        ...(crashedTest.name === undefined ? {} : { name: crashedTest.name }),
-        status: "runtime_error",
-        expected: null,
-        actual: null,
-        stdout: "",
-        stderr: "",
-        output_truncated: false,
-        error: { type: "Crash", message: `the JavaScript worker running this test died (${outcome.message}); it was replaced`, line: null },
-        steps: null,
-        duration_ms: null,
-      });
-    }
-    const rest = job.tests.slice(crashedIndex + 1);
-    if (rest.length > 0) {
-      const later = await this.execute({ ...job, tests: rest }, options);
-      if (later.status === "error") return later;
-      for (const test of later.tests) tests.push({ ...test, index: test.index + crashedIndex + 1 });
+    const tests: TestReport[] = [];
+    let crashes = 0;
+    // Each pass runs the tests not yet reported; a worker that dies ends a pass.
+    while (tests.length < job.tests.length) {
+      const offset = tests.length;
+      const left = job.limits.total_ms - (Date.now() - startedAt);
+      if (offset > 0 && (left <= 0 || crashes >= MAX_CRASHES_PER_RUN)) {
+        tests.push(...this.notRun(job, offset, left <= 0 ? "budget" : "crashes"));
+        break;
+      }
+      const part: ExecutionJob = offset === 0 ? job : { ...job, tests: job.tests.slice(offset), limits: { ...job.limits, total_ms: left } };
+      const outcome = await this.runOnWorker(part, options, startedAt);
+      if (!("crashed" in outcome)) {
+        if (outcome.status === "error" && offset === 0) return outcome;
+        if (outcome.status === "error") {
+          tests.push(...part.tests.map((test, position) => notRunReport(offset + position, test, "runtime_error", "SandboxError", outcome.error?.message ?? "the JavaScript sandbox failed")));
+          break;
+        }
+        for (const test of outcome.tests) tests.push({ ...test, index: test.index + offset });
+        if (offset === 0) return { ...outcome, tests: this.named(job, tests) };
+        break;
+      }
+      crashes += 1;
+      tests.push(...this.afterCrash(part, outcome, offset));
     }
     const passed = tests.filter((test) => test.status === "passed").length;
     return {
@@ -119,22 +169,41 @@ export class JavaScriptPool implements Executor {
     };
   }
 
+  /** The verdicts a dead worker sent, then the test it died in (a crash), renumbered from `offset`. */
+  private afterCrash(part: ExecutionJob, outcome: CrashedRun, offset: number): TestReport[] {
+    const reported = [...outcome.results.values()].sort((left, right) => left.index - right.index);
+    let crashedIndex = 0;
+    while (outcome.results.has(crashedIndex)) crashedIndex += 1;
+    const tests = reported.filter((test) => test.index < crashedIndex).map((test) => ({ ...test, index: test.index + offset }));
+    const crashedTest = part.tests[crashedIndex];
+    if (crashedTest !== undefined) {
+      const message = `the JavaScript worker running this test died (${outcome.signal}); it was replaced`;
+      tests.push(notRunReport(offset + crashedIndex, crashedTest, "runtime_error", "Crash", message));
+    }
+    return tests;
+  }
+
+  /** Reports for the tests from `offset` on that will not run: the budget is spent, or workers kept dying. */
+  private notRun(job: ExecutionJob, offset: number, why: "budget" | "crashes"): TestReport[] {
+    return job.tests.slice(offset).map((test, position) =>
+      why === "budget"
+        ? notRunReport(offset + position, test, "timeout", "BudgetExhausted", `not run: the run's time budget (limits.total_ms = ${job.limits.total_ms} ms) was spent before this test could start`)
+        : notRunReport(offset + position, test, "runtime_error", "Crash", `not run: the JavaScript worker died ${MAX_CRASHES_PER_RUN} times during this run`),
+    );
+  }
+
   private runOnWorker(job: ExecutionJob, options: ExecuteOptions, startedAt: number): Promise<ExecutionReport | CrashedRun> {
     const signal = options.signal;
     return this.workers.enqueue<ExecutionReport | CrashedRun>(queueOptions(job, options), async (slot, resolve) => {
       const process = slot.process;
       const results = new Map<number, TestReport>();
-      let stuck = false;
-      const watchdog = setTimeout(() => {
-        stuck = true;
-        process.kill();
-      }, hardLimitMs(job));
       const onAbort = (): void => process.kill();
       signal?.addEventListener("abort", onAbort, { once: true });
       try {
         const raw = (await process.run(
           { code: job.code, entry_point: job.entryPoint ?? null, tests: job.tests, trace: job.trace, limits: job.limits },
           (index, result) => results.set(index, result),
+          hardLimitMs(job),
         )) as RawReport;
         resolve({
           status: raw.status,
@@ -146,26 +215,51 @@ export class JavaScriptPool implements Executor {
         });
       } catch (error) {
         if (signal?.aborted) throw new AbortedError("sandbox", "the run was cancelled", { cause: error });
-        if (stuck) {
-          resolve(sandboxErrorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt));
-          return;
-        }
-        if (!process.alive || (error instanceof SandboxError && error.code === "worker_exited")) {
-          this.logger.warn("a JavaScript worker died during a run; replaced", { slot: slot.index, error: String(error) });
-          await process.exit;
-          resolve({ crashed: true, results, message: (error as Error).message });
-          return;
-        }
-        const sandboxError = error instanceof SandboxError ? error : undefined;
-        this.logger.warn("javascript sandbox run failed", { slot: slot.index, error: String(error) });
-        resolve(sandboxErrorReport(job, sandboxError?.code ?? "sandbox_error", String((error as Error).message ?? error), startedAt));
+        resolve(await this.failedRun(slot, job, error, results, startedAt));
       } finally {
-        clearTimeout(watchdog);
         signal?.removeEventListener("abort", onAbort);
       }
-      // Hold the slot until the worker has its next isolate ready.
+      // Hold the slot until the worker has its next isolate ready (or was killed for taking too long).
       await process.idle();
+      if (process.killReason === "not_idle") {
+        this.recoveries.not_idle += 1;
+        this.logger.warn("a JavaScript worker did not become idle after answering; replaced", { slot: slot.index });
+      }
     });
+  }
+
+  /** What the caller gets when a run did not complete on its worker; the details go to the log. */
+  private async failedRun(
+    slot: Slot<JavaScriptWorkerProcess, JavaScriptWorkerInfo>,
+    job: ExecutionJob,
+    error: unknown,
+    results: ReadonlyMap<number, TestReport>,
+    startedAt: number,
+  ): Promise<ExecutionReport | CrashedRun> {
+    const process = slot.process;
+    const code = error instanceof SandboxError ? error.code : "sandbox_error";
+    if (code === "job_not_delivered") {
+      this.recoveries.undelivered += 1;
+      this.logger.warn("a JavaScript job could not be handed to its worker", { slot: slot.index, error: String(error), cause: String((error as Error).cause) });
+      return sandboxErrorReport(job, code, CLIENT_MESSAGES[code] as string, startedAt);
+    }
+    if (process.alive && code !== "worker_exited") {
+      this.logger.warn("javascript sandbox run failed", { slot: slot.index, code, error: String(error) });
+      return sandboxErrorReport(job, code, CLIENT_MESSAGES[code] ?? (CLIENT_MESSAGES["sandbox_error"] as string), startedAt);
+    }
+    const exit = await process.exit;
+    const reason: KillReason | undefined = process.killReason;
+    this.logger.warn("a JavaScript worker died during a run; replaced", { slot: slot.index, reason: reason ?? "crash", exit, stderr: process.stderrTail() });
+    if (reason === "stuck") {
+      this.recoveries.stuck += 1;
+      return sandboxErrorReport(job, "sandbox_stuck", CLIENT_MESSAGES["sandbox_stuck"] as string, startedAt);
+    }
+    if (reason === "oversized_reply" || reason === "protocol") {
+      this.recoveries[reason] += 1;
+      return sandboxErrorReport(job, "reply_too_large", CLIENT_MESSAGES["reply_too_large"] as string, startedAt);
+    }
+    this.recoveries.crashed += 1;
+    return { crashed: true, results, signal: exit.signal ?? `exit code ${String(exit.code)}` };
   }
 
   private named(job: ExecutionJob, tests: readonly TestReport[]): TestReport[] {
@@ -178,9 +272,10 @@ export class JavaScriptPool implements Executor {
   checkSyntax(_language: "javascript", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
     return this.workers.enqueue<SyntaxCheck>({ signal: options.signal, client: options.client, worstCaseMs: 5_000 }, async (slot, resolve) => {
       try {
-        resolve((await slot.process.syntax(code)) as SyntaxCheck);
+        resolve((await slot.process.syntax(code, SYNTAX_LIMIT_MS)) as SyntaxCheck);
       } catch (error) {
-        resolve({ ok: false, message: `the syntax check failed: ${String(error)}`, line: null });
+        this.logger.warn("a JavaScript syntax check failed", { slot: slot.index, error: String(error) });
+        resolve({ ok: false, message: "the syntax check could not be completed", line: null });
       }
       await slot.process.idle();
     });
@@ -195,8 +290,11 @@ export class JavaScriptPool implements Executor {
     return {
       ok: this.workers.healthy,
       languages: this.languages,
-      isolation: { kind: "isolated-vm", features: ["fresh isolate per run", "heap limit", "timeout per call", "no host references", "worker process per core"] },
-      runtime: { node: info?.node, v8: info?.v8, isolated_vm: info?.isolated_vm, tracer: "instrumented" },
+      isolation: {
+        kind: "isolated-vm",
+        features: ["fresh isolate per run", "heap limit", "timeout per call", "time budget per run", "bounded replies", "no host references", "worker process per core"],
+      },
+      runtime: { node: info?.node, v8: info?.v8, isolated_vm: info?.isolated_vm, tracer: "instrumented", worker_heap_mb: this.workerHeapMb, recoveries: { ...this.recoveries } },
       workers: this.workers.counts(),
     };
   }
