@@ -26,7 +26,9 @@ let pool: JavaScriptPool;
 
 beforeAll(async () => {
   // One worker: "the same worker answers next" is then checkable by pid.
-  pool = await JavaScriptPool.start({ logger: silentLogger, size: 1 });
+  // A worker that never becomes idle again is replaced after 4 s here (10 s by default; preparing the
+  // next isolate can take a second or two on a loaded machine after a big program).
+  pool = await JavaScriptPool.start({ logger: silentLogger, size: 1, idleLimitMs: 4_000 });
 });
 
 afterAll(async () => {
@@ -134,8 +136,8 @@ describe("1. handing a job over", () => {
     // Stopped while it prepares its next isolate: it will never say "idle".
     process.kill(pid, "SIGSTOP");
     const started = Date.now();
-    await within(20_000, stillAnswers());
-    expect(Date.now() - started).toBeLessThan(15_000);
+    await within(15_000, stillAnswers());
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(onlyPid()).not.toBe(pid);
     expect(restarts()).toBe(before + 1);
     expect(pool.health().runtime["recoveries"]).toMatchObject({ not_idle: 1 });
@@ -438,8 +440,9 @@ describe("6. reply sizes", () => {
         language: "javascript",
         code,
         entry_point: "f",
-        tests: Array.from({ length: 10 }, (_, index) => ({ kind: "call" as const, args: [200 + index], expected: -1 })),
-        trace: { max_events: 1_250, repr_limit: 2_000, max_tests: 10 },
+        // Three traced tests of ~60 MB of state each: far past the per-trace bound.
+        tests: Array.from({ length: 3 }, (_, index) => ({ kind: "call" as const, args: [200 + index], expected: -1 })),
+        trace: { max_events: 1_250, repr_limit: 2_000, max_tests: 3 },
         limits: { timeout_ms: 20_000, output_bytes: 16 << 20 },
       },
       120_000,
@@ -448,7 +451,7 @@ describe("6. reply sizes", () => {
     const size = Buffer.byteLength(JSON.stringify(report));
     expect(size).toBeLessThan(18 << 20);
     const traced = report.tests.filter((test) => test.trace !== undefined);
-    expect(traced).toHaveLength(10);
+    expect(traced).toHaveLength(3);
     for (const test of traced) {
       expect(Buffer.byteLength(JSON.stringify(test.trace?.events))).toBeLessThanOrEqual(4 << 20);
       expect(TestReport.safeParse(test).success).toBe(true);

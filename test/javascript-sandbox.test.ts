@@ -146,7 +146,7 @@ describe("traces of runs that time out", () => {
         entry_point: "spin",
         tests: [{ kind: "call", args: [3], expected: 0 }],
         trace: { max_events: 1_000 },
-        limits: { timeout_ms: 300 },
+        limits: { timeout_ms: 600 },
       }),
     );
     const test = report.tests[0];
@@ -156,17 +156,18 @@ describe("traces of runs that time out", () => {
     expect(trace?.events[0]).toMatchObject({ step: 1, event: "call", function: "spin" });
     expect(trace?.events.filter((event) => (event.step ?? 0) <= 750)).toHaveLength(750);
     expect(trace?.events.length).toBe(1_000);
-    expect(trace?.events.at(-1)?.step).toBeGreaterThan(10_000);
+    // Past the first 1,000 steps: the middle was dropped, the newest kept (how far it got depends on the machine's load).
+    expect(trace?.events.at(-1)?.step).toBeGreaterThan(1_000);
   });
 });
 
 describe("hostile programs", () => {
-  const cases: [string, string, string][] = [
+  const cases: [string, string, string, number?][] = [
     ["an endless loop", "function f() { while (true) {} }", "timeout"],
     ["an endless async loop", "async function f() { for (;;) await null; }", "timeout"],
     ["an endless microtask chain", "function f() { const spin = () => Promise.resolve().then(spin); spin(); return 2; }", "timeout"],
     ["an interval that never stops", "function f() { return new Promise(() => setInterval(() => {}, 1)); }", "timeout"],
-    ["a memory bomb", "function f() { const a = []; for (;;) a.push(new Array(1e6).fill(1)); }", "memory_limit"],
+    ["a memory bomb", "function f() { const a = []; for (;;) a.push(new Array(1e6).fill(1)); }", "memory_limit", 5_000],
     ["a huge string", "function f() { let s = 'x'; for (;;) s += s; }", "runtime_error"],
     ["deep recursion", "function f(n = 0) { return f(n + 1) + 1; }", "runtime_error"],
     ["require of a host module", "function f() { return require('child_process').execSync('id'); }", "runtime_error"],
@@ -174,8 +175,9 @@ describe("hostile programs", () => {
     ["a promise that never settles", "function f() { return new Promise(() => {}); }", "runtime_error"],
     ["endless output", "function f() { for (;;) console.log('spam'); }", "output_limit"],
   ];
-  it.each(cases)("contains %s", async (_name, code, status) => {
-    const report = await pool.execute(job({ language: "javascript", code, entry_point: "f", tests: [{ kind: "call", args: [], expected: 2 }, { kind: "assert", code: "return Promise.resolve(f()).then((value) => assert.equal(value, 2));" }], trace: untraced, limits: { timeout_ms: 500, memory_mb: 128 } }));
+  // A memory bomb gets more time: on a loaded machine it must still reach its memory limit before its deadline.
+  it.each(cases)("contains %s", async (_name, code, status, timeout = 500) => {
+    const report = await pool.execute(job({ language: "javascript", code, entry_point: "f", tests: [{ kind: "call", args: [], expected: 2 }, { kind: "assert", code: "return Promise.resolve(f()).then((value) => assert.equal(value, 2));" }], trace: untraced, limits: { timeout_ms: timeout, memory_mb: 128 } }));
     expect(statuses(report.tests)).toEqual([status, status]);
     expect(pool.health().ok).toBe(true);
   });

@@ -157,7 +157,9 @@ describe("the event budget", () => {
     expect(test?.status).toBe("timeout");
     const last = test?.trace?.events.at(-1) as TraceEvent | undefined;
     expect([3, 4]).toContain(last?.line);
-    expect(Number(test?.trace?.events.filter((event) => event.line === 4).at(-1)?.locals?.["ticks"])).toBeGreaterThan(100_000);
+    // Far past what the head of the trace (10,000 events) covers: the events are the newest, where it was stopped
+    // (how far it got depends on the machine's load).
+    expect(Number(test?.trace?.events.filter((event) => event.line === 4).at(-1)?.locals?.["ticks"])).toBeGreaterThan(10_000);
   });
 });
 

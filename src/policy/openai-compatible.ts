@@ -12,8 +12,8 @@
  *   first), and it never asks for a tokenizer (which `streaming: true` would
  *   try to download).
  */
-import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
-import { ChatOpenAI } from "@langchain/openai";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { ChatOpenAI } from "@langchain/openai";
 import pLimit from "p-limit";
 
 import { AbortedError, PolicyAbortedError, PolicyError, type ErrorCode } from "../shared/errors.ts";
@@ -98,7 +98,21 @@ function withAttempts(error: unknown, attempts: number): unknown {
   return new PolicyError(error.code, error.message, { cause: error.cause, status: error.status, attempts });
 }
 
-function toLangChain(messages: readonly ChatMessage[]): BaseMessage[] {
+/**
+ * LangChain, loaded on first use (it takes about a second to import): a
+ * server or a test that never talks to a model never pays for it.
+ */
+interface LangChain {
+  readonly openai: typeof import("@langchain/openai");
+  readonly messages: typeof import("@langchain/core/messages");
+}
+let langChain: Promise<LangChain> | undefined;
+function loadLangChain(): Promise<LangChain> {
+  langChain ??= Promise.all([import("@langchain/openai"), import("@langchain/core/messages")]).then(([openai, messages]) => ({ openai, messages }));
+  return langChain;
+}
+
+function toLangChain(messages: readonly ChatMessage[], { SystemMessage, AIMessage, HumanMessage }: LangChain["messages"]): BaseMessage[] {
   return messages.map((message) => {
     if (message.role === "system") return new SystemMessage(message.content);
     if (message.role === "assistant") return new AIMessage(message.content);
@@ -125,10 +139,12 @@ export class OpenAICompatibleModel implements LanguageModel {
     };
     this.limit = pLimit(this.options.concurrency);
     this.description = `openai-compatible ${options.baseURL} (model ${options.model})`;
+    // A configured model will be asked soon: load LangChain in the background now.
+    void loadLangChain();
   }
 
   /** One ChatOpenAI per sampling configuration: model, temperature, n and max tokens are fields of the object. */
-  private client(model: string, temperature: number, n: number, maxTokens: number): ChatOpenAI {
+  private client({ ChatOpenAI }: LangChain["openai"], model: string, temperature: number, n: number, maxTokens: number): ChatOpenAI {
     const key = `${model}\u0000${temperature}\u0000${n}\u0000${maxTokens}`;
     let client = this.clients.get(key);
     if (client === undefined) {
@@ -150,7 +166,8 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   private async request(request: GenerateRequest, n: number): Promise<GenerateResult> {
     const model = request.model ?? this.options.model;
-    const client = this.client(model, request.temperature, n, request.maxTokens);
+    const library = await loadLangChain();
+    const client = this.client(library.openai, model, request.temperature, n, request.maxTokens);
     const signal = request.signal;
     let lastFailure: PolicyError | undefined;
     const givenUp = (attempts: number, cause?: unknown): PolicyAbortedError =>
@@ -166,7 +183,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       try {
         const result = await this.limit(() => {
           if (signal?.aborted) throw new AbortedError("policy");
-          return client.generate([toLangChain(request.messages)], {
+          return client.generate([toLangChain(request.messages, library.messages)], {
             ...(signal === undefined ? {} : { signal }),
             ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
           });

@@ -38,6 +38,10 @@ TRACED_TIMEOUT_CAP = 1.0
 # A traced re-run of a test that timed out gets this share of its timeout in
 # all (tracing, then replaying the tail): a request costs at most ~1.5x its limit.
 TIMED_OUT_TRACE_SHARE = 0.5
+# ... but never less than this: forking the traced child and recording its
+# first events needs some time of its own, however small the limit (below
+# 0.6 s limits this costs more than half of the limit).
+TIMED_OUT_TRACE_FLOOR = 0.3
 # ... and records at most this many events per second of that share:
 # recording and encoding events costs a few microseconds each.
 TIMED_OUT_EVENTS_PER_SECOND = 20_000
@@ -143,7 +147,7 @@ class ForkServer:
             elif run.results.get(test["index"], {}).get("status") == "timeout":
                 # The traced run stops itself at `soft`; what is left is for
                 # replaying its tail and sending the trace (tens of ms).
-                allowance = timeout * TIMED_OUT_TRACE_SHARE
+                allowance = max(timeout * TIMED_OUT_TRACE_SHARE, TIMED_OUT_TRACE_FLOOR)
                 soft = min(allowance * 0.4, TRACED_TIMEOUT_CAP)
                 events = max(1_000, int(allowance * TIMED_OUT_EVENTS_PER_SECOND))
                 deadlines[test["index"]] = (soft, allowance, allowance * 0.25, events)

@@ -32,6 +32,8 @@ export interface JavaScriptPoolOptions {
   readonly workerHeapMb?: number | undefined;
   /** Queue bounds (architecture/sandbox.md, "Admission"). */
   readonly admission?: AdmissionLimits | undefined;
+  /** How long a worker may take to prepare its next isolate after answering before it is replaced (10 s). */
+  readonly idleLimitMs?: number | undefined;
 }
 
 interface RawReport {
@@ -102,7 +104,7 @@ export class JavaScriptPool implements Executor {
   private readonly recoveries: Recoveries = { crashed: 0, stuck: 0, undelivered: 0, oversized_reply: 0, not_idle: 0, protocol: 0 };
   private readonly workerHeapMb: number;
 
-  private constructor(size: number, logger: Logger, workerHeapMb: number | undefined, admission: AdmissionLimits | undefined) {
+  private constructor(size: number, logger: Logger, workerHeapMb: number | undefined, admission: AdmissionLimits | undefined, private readonly idleLimitMs: number | undefined) {
     this.logger = logger;
     this.workerHeapMb = workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
     this.workers = new WorkerSlots<JavaScriptWorkerProcess, JavaScriptWorkerInfo>({
@@ -121,7 +123,7 @@ export class JavaScriptPool implements Executor {
   static async start(options: JavaScriptPoolOptions = {}): Promise<JavaScriptPool> {
     const logger = options.logger ?? consoleLogger;
     const size = options.size ?? Math.max(1, availableParallelism());
-    const pool = new JavaScriptPool(size, logger, options.workerHeapMb, options.admission);
+    const pool = new JavaScriptPool(size, logger, options.workerHeapMb, options.admission, options.idleLimitMs);
     if (!(await pool.workers.started())) {
       await pool.close();
       throw new SandboxError("worker_start_failed", "no JavaScript worker started (is isolated-vm built for this Node version?)");
@@ -220,7 +222,7 @@ export class JavaScriptPool implements Executor {
         signal?.removeEventListener("abort", onAbort);
       }
       // Hold the slot until the worker has its next isolate ready (or was killed for taking too long).
-      await process.idle();
+      await process.idle(this.idleLimitMs);
       if (process.killReason === "not_idle") {
         this.recoveries.not_idle += 1;
         this.logger.warn("a JavaScript worker did not become idle after answering; replaced", { slot: slot.index });
@@ -277,7 +279,7 @@ export class JavaScriptPool implements Executor {
         this.logger.warn("a JavaScript syntax check failed", { slot: slot.index, error: String(error) });
         resolve({ ok: false, message: "the syntax check could not be completed", line: null });
       }
-      await slot.process.idle();
+      await slot.process.idle(this.idleLimitMs);
     });
   }
 

@@ -187,7 +187,7 @@ export class JavaScriptWorkerProcess {
   }
 
   /** Resolves once the worker has prepared its next isolate, or died; one that takes longer than `limitMs` is killed. */
-  idle(limitMs = IDLE_LIMIT_MS): Promise<void> {
+  idle(limitMs: number = IDLE_LIMIT_MS): Promise<void> {
     if (this.isIdle || this.exited) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.killFor("not_idle"), limitMs);
