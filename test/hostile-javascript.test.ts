@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { JavaScriptPool } from "../src/sandbox/index.ts";
-import { hardLimitMs, HARD_LIMIT_SLACK_MS } from "../src/sandbox/javascript/pool.ts";
+import { HARD_LIMIT_SLACK_MS, hardLimitMs } from "../src/sandbox/worker-pool.ts";
 import { FrameReader, FrameTooLargeError } from "../src/sandbox/javascript/frames.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import { ExecutionReport, TestReport, type ExecutionJob } from "../src/shared/schema/execution.ts";

@@ -9,7 +9,7 @@
 import { AbortedError, OverloadedError, SandboxError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { ExecutionJob } from "../shared/schema/execution.ts";
-import { worstCaseMs, type ExecuteOptions, type WorkerCounts } from "./executor.ts";
+import { worstCaseMs, type ExecuteOptions, type SyntaxCheck, type WorkerCounts } from "./executor.ts";
 import { FairQueue } from "./fair-queue.ts";
 
 /** What the pool needs of a worker process. */
@@ -80,6 +80,45 @@ export interface EnqueueOptions {
 }
 
 export const INTERNAL_CLIENT = "internal";
+
+/**
+ * What a client is told when the sandbox itself failed, per code: stable
+ * and plain. The details (which may name host paths, or carry a stack)
+ * go to the server's log only.
+ */
+const CLIENT_MESSAGES: Readonly<Record<string, string>> = {
+  sandbox_stuck: "the sandbox did not finish within the run's time budget and was restarted",
+  reply_too_large: "the run's reply passed the sandbox's size limit; the worker was restarted",
+  worker_exited: "the sandbox worker ended during the run and was restarted",
+  job_not_delivered: "the job could not be handed to the sandbox (a value nested too deeply?)",
+  unserializable_request: "the request could not be handed to the sandbox (a value nested too deeply?)",
+  malformed_request: "the sandbox could not read this request (a value nested too deeply?)",
+  harness_error: "the sandbox failed to run this program (details are in the server's log)",
+};
+
+export function clientMessage(code: string): string {
+  return CLIENT_MESSAGES[code] ?? "the sandbox failed (details are in the server's log)";
+}
+
+/** After a run's own budget: killing, reaping and the reply. */
+export const HARD_LIMIT_SLACK_MS = 3_000;
+
+/**
+ * How long a job may hold its worker before the worker is presumed stuck
+ * and killed: the run's whole budget (the sandbox ends every run within
+ * it) plus the slack.
+ */
+export function hardLimitMs(job: ExecutionJob): number {
+  return job.limits.total_ms + HARD_LIMIT_SLACK_MS;
+}
+
+/** The report's tests with the names the job gave them (the sandbox knows tests by index). */
+export function withTestNames<Test extends { readonly index: number }>(job: ExecutionJob, tests: readonly Test[]): (Test & { name?: string })[] {
+  return tests.map((test) => {
+    const name = job.tests[test.index]?.name;
+    return name === undefined ? test : { ...test, name };
+  });
+}
 
 /** How a pool queues one job of an executor call. */
 export function queueOptions(job: ExecutionJob, options: ExecuteOptions): EnqueueOptions {
@@ -307,6 +346,28 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
       }
       this.dispatch();
     }
+  }
+
+  /**
+   * A syntax check on the next free worker: `check` asks the worker; a
+   * failure of the check itself (not of the program) is logged and answered
+   * as "could not be checked", never thrown. `after` runs before the worker
+   * is freed (a JavaScript worker preparing its next isolate).
+   */
+  syntaxCheck(
+    options: ExecuteOptions,
+    check: (process: Process) => Promise<unknown>,
+    after?: (process: Process) => Promise<void>,
+  ): Promise<SyntaxCheck> {
+    return this.enqueue<SyntaxCheck>({ signal: options.signal, client: options.client, worstCaseMs: 5_000 }, async (slot, resolve) => {
+      try {
+        resolve((await check(slot.process)) as SyntaxCheck);
+      } catch (error) {
+        this.options.logger.warn(`a syntax check failed in a ${this.options.workerName}`, { slot: slot.index, error: String(error) });
+        resolve({ ok: false, message: "the syntax check could not be completed in the sandbox", line: null });
+      }
+      await after?.(slot.process);
+    });
   }
 
   counts(): WorkerCounts {

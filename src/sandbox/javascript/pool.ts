@@ -22,7 +22,7 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
-import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
+import { clientMessage, hardLimitMs, queueOptions, sandboxErrorReport, withTestNames, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
 import { DEFAULT_WORKER_HEAP_MB, JavaScriptWorkerProcess, type JavaScriptWorkerInfo, type KillReason } from "./worker-process.ts";
 
 export interface JavaScriptPoolOptions {
@@ -51,24 +51,9 @@ interface CrashedRun {
   readonly signal: string;
 }
 
-/** The worker keeps every test and re-run inside `total_ms`; this covers its own work around them (isolates, replies). */
-export const HARD_LIMIT_SLACK_MS = 3_000;
 /** A run whose workers died this many times reports its remaining tests without running them. */
 const MAX_CRASHES_PER_RUN = 2;
 const SYNTAX_LIMIT_MS = 10_000;
-
-/** Stable messages for the client, per error code (the details are logged). */
-const CLIENT_MESSAGES: Record<string, string> = {
-  sandbox_stuck: "the sandbox did not finish within the run's time budget and was restarted",
-  job_not_delivered: "the job could not be handed to the JavaScript sandbox (it could not be serialised: a value nested too deeply?)",
-  reply_too_large: "the JavaScript sandbox's reply was over its size bound; the worker was restarted",
-  harness_error: "the JavaScript sandbox failed while running this job",
-  sandbox_error: "the JavaScript sandbox failed while running this job",
-};
-
-export function hardLimitMs(job: ExecutionJob): number {
-  return job.limits.total_ms + HARD_LIMIT_SLACK_MS;
-}
 
 /** How often each kind of recovery happened (shown in /healthz under runtime.recoveries). */
 interface Recoveries {
@@ -154,7 +139,7 @@ export class JavaScriptPool implements Executor {
           break;
         }
         for (const test of outcome.tests) tests.push({ ...test, index: test.index + offset });
-        if (offset === 0) return { ...outcome, tests: this.named(job, tests) };
+        if (offset === 0) return { ...outcome, tests: withTestNames(job, tests) };
         break;
       }
       crashes += 1;
@@ -166,7 +151,7 @@ export class JavaScriptPool implements Executor {
       language: job.language,
       passed,
       total: tests.length,
-      tests: this.named(job, tests),
+      tests: withTestNames(job, tests),
       duration_ms: Date.now() - startedAt,
     };
   }
@@ -212,7 +197,7 @@ export class JavaScriptPool implements Executor {
           language: job.language,
           passed: raw.passed,
           total: raw.total,
-          tests: this.named(job, raw.tests),
+          tests: withTestNames(job, raw.tests),
           duration_ms: raw.duration_ms,
         });
       } catch (error) {
@@ -243,44 +228,33 @@ export class JavaScriptPool implements Executor {
     if (code === "job_not_delivered") {
       this.recoveries.undelivered += 1;
       this.logger.warn("a JavaScript job could not be handed to its worker", { slot: slot.index, error: String(error), cause: String((error as Error).cause) });
-      return sandboxErrorReport(job, code, CLIENT_MESSAGES[code] as string, startedAt);
+      return sandboxErrorReport(job, code, clientMessage(code), startedAt);
     }
     if (process.alive && code !== "worker_exited") {
       this.logger.warn("javascript sandbox run failed", { slot: slot.index, code, error: String(error) });
-      return sandboxErrorReport(job, code, CLIENT_MESSAGES[code] ?? (CLIENT_MESSAGES["sandbox_error"] as string), startedAt);
+      return sandboxErrorReport(job, code, clientMessage(code), startedAt);
     }
     const exit = await process.exit;
     const reason: KillReason | undefined = process.killReason;
     this.logger.warn("a JavaScript worker died during a run; replaced", { slot: slot.index, reason: reason ?? "crash", exit, stderr: process.stderrTail() });
     if (reason === "stuck") {
       this.recoveries.stuck += 1;
-      return sandboxErrorReport(job, "sandbox_stuck", CLIENT_MESSAGES["sandbox_stuck"] as string, startedAt);
+      return sandboxErrorReport(job, "sandbox_stuck", clientMessage("sandbox_stuck"), startedAt);
     }
     if (reason === "oversized_reply" || reason === "protocol") {
       this.recoveries[reason] += 1;
-      return sandboxErrorReport(job, "reply_too_large", CLIENT_MESSAGES["reply_too_large"] as string, startedAt);
+      return sandboxErrorReport(job, "reply_too_large", clientMessage("reply_too_large"), startedAt);
     }
     this.recoveries.crashed += 1;
     return { crashed: true, results, signal: exit.signal ?? `exit code ${String(exit.code)}` };
   }
 
-  private named(job: ExecutionJob, tests: readonly TestReport[]): TestReport[] {
-    return tests.map((test) => {
-      const name = job.tests[test.index]?.name;
-      return name === undefined ? test : { ...test, name };
-    });
-  }
-
   checkSyntax(_language: "javascript", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
-    return this.workers.enqueue<SyntaxCheck>({ signal: options.signal, client: options.client, worstCaseMs: 5_000 }, async (slot, resolve) => {
-      try {
-        resolve((await slot.process.syntax(code, SYNTAX_LIMIT_MS)) as SyntaxCheck);
-      } catch (error) {
-        this.logger.warn("a JavaScript syntax check failed", { slot: slot.index, error: String(error) });
-        resolve({ ok: false, message: "the syntax check could not be completed", line: null });
-      }
-      await slot.process.idle(this.idleLimitMs);
-    });
+    return this.workers.syntaxCheck(
+      options,
+      (worker) => worker.syntax(code, SYNTAX_LIMIT_MS),
+      (worker) => worker.idle(this.idleLimitMs),
+    );
   }
 
   admit(_language: "javascript", client: string): void {

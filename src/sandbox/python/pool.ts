@@ -17,7 +17,7 @@ import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
-import { queueOptions, sandboxErrorReport, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
+import { clientMessage, hardLimitMs, queueOptions, sandboxErrorReport, withTestNames, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
 import { detectCgroups, type WorkerCgroups } from "./cgroup.ts";
 import { ForkServerProcess, type ForkServerInfo } from "./fork-server.ts";
 import { copyHarness, type HarnessCopy } from "./harness-copy.ts";
@@ -43,8 +43,6 @@ export interface PythonPoolOptions {
   readonly admission?: AdmissionLimits | undefined;
 }
 
-/** After the run's own budget: killing, reaping and the reply. */
-const WATCHDOG_SLACK_MS = 2_500;
 /** The harness's share of a run cgroup's limit, on top of the job's memory_mb and its output. */
 const RUN_CGROUP_SLACK_BYTES = 32 << 20;
 const CANARY_TIMEOUT_MS = 10_000;
@@ -56,26 +54,6 @@ const CANARY = {
   trace: { mode: "none" },
   limits: { timeout_ms: 2_000, memory_mb: 256, output_bytes: 65_536, total_ms: 5_000 },
 };
-/** What a client is told when the sandbox itself failed (details, which may name host paths, go to the log). */
-const CLIENT_MESSAGES: Record<string, string> = {
-  reply_too_large: "the run's reply passed the sandbox's size limit; the worker was restarted",
-  worker_exited: "the sandbox worker ended during the run and was restarted",
-  harness_error: "the sandbox failed to run this program (details are in the server's log)",
-  malformed_request: "the sandbox could not read this request (its values may be nested too deeply)",
-  unserializable_request: "the request could not be handed to the sandbox (its values may be nested too deeply)",
-};
-
-/**
- * Milliseconds a job may take at most before its worker is presumed stuck:
- * the run's own time budget plus a little, or less when its tests cannot
- * take that long anyway.
- */
-function hardLimitMs(job: ExecutionJob): number {
-  const tests = Math.max(1, job.tests.length);
-  const perTest = job.limits.timeout_ms + 500;
-  const traced = job.trace.mode === "none" ? 0 : Math.min(tests, job.trace.max_tests) * (job.limits.timeout_ms + 3_000);
-  return Math.min(job.limits.total_ms, tests * perTest + traced + 10_000) + WATCHDOG_SLACK_MS;
-}
 
 interface RawReport {
   status: "passed" | "failed";
@@ -200,7 +178,7 @@ export class PythonPool implements Executor {
     } catch (error) {
       if (signal?.aborted) throw new AbortedError("sandbox", "the run was cancelled", { cause: error });
       if (worker.killReason === "stuck") {
-        return sandboxErrorReport(job, "sandbox_stuck", "the sandbox did not finish within the job's limits and was restarted", startedAt);
+        return sandboxErrorReport(job, "sandbox_stuck", clientMessage("sandbox_stuck"), startedAt);
       }
       return this.failedRun(slot, worker, job, error, startedAt);
     } finally {
@@ -212,7 +190,7 @@ export class PythonPool implements Executor {
     const code = error instanceof SandboxError ? error.code : "sandbox_error";
     this.logger.warn("sandbox run failed", { slot: slot.index, code, error: String(error), stderr: worker.stderrTail() });
     if (code === "harness_error") await this.checkWorker(worker, "the harness failed");
-    return sandboxErrorReport(job, code, CLIENT_MESSAGES[code] ?? "the sandbox failed (details are in the server's log)", startedAt);
+    return sandboxErrorReport(job, code, clientMessage(code), startedAt);
   }
 
   /** Can the worker still run a trivial program? If not, it is replaced (counted as `broken`). */
@@ -247,21 +225,11 @@ export class PythonPool implements Executor {
   }
 
   checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
-    return this.workers.enqueue<SyntaxCheck>({ signal: options.signal, client: options.client, worstCaseMs: 5_000 }, async (slot, resolve) => {
-      try {
-        resolve((await slot.process.syntax(code)) as SyntaxCheck);
-      } catch (error) {
-        this.logger.warn("a syntax check failed in the sandbox", { slot: slot.index, error: String(error) });
-        resolve({ ok: false, message: "the syntax check failed in the sandbox", line: null });
-      }
-    });
+    return this.workers.syntaxCheck(options, (worker) => worker.syntax(code));
   }
 
   private toReport(job: ExecutionJob, raw: RawReport): ExecutionReport {
-    const tests = raw.tests.map((test) => {
-      const name = job.tests[test.index]?.name;
-      return name === undefined ? test : { ...test, name };
-    });
+    const tests = withTestNames(job, raw.tests);
     return {
       status: raw.status,
       language: job.language,
