@@ -34,9 +34,12 @@ from .tracer import Counter, Recorder
 
 _TICK_MIN_SECONDS = 0.002
 _TICK_MAX_SECONDS = 0.005
-# Replaying from checkpoint #0 keeps exact counts; worth it while the part
-# after the head is this short (seconds).
-_EXACT_REPLAY_WINDOW = 0.005
+# Replaying from checkpoint #0 keeps the counts exact (every step after the
+# head is counted again). Counting runs about this many times slower than the
+# untraced run it replays: checkpoint #0 is tried first while that fits in
+# half the replay's time, else the newest checkpoints give an exact tail and
+# a lower bound of the steps.
+_COUNTING_SLOWDOWN = 8
 
 
 def _read_command(descriptor):
@@ -214,18 +217,21 @@ class TraceSession:
             return None
         read_end, write_end = self.tail_pipe
         os.close(write_end)
-        deadline = time.monotonic() + seconds
+        now = time.monotonic()
+        deadline = now + seconds
         first = self.checkpoints[0]
-        if not timed_out and time.monotonic() - first[2] <= _EXACT_REPLAY_WINDOW:
-            order = [(first, "exact")]
+        later = list(reversed(self.checkpoints[1:]))
+        if not timed_out and (now - first[2]) * _COUNTING_SLOWDOWN <= seconds / 2:
+            # Exact counts first; should the replay take longer than expected, the newest checkpoints still give a tail.
+            order = [(first, "exact", now + seconds / 2 if later else deadline)] + [(checkpoint, "last", deadline) for checkpoint in later]
         else:
-            order = [(checkpoint, "first" if timed_out else "last") for checkpoint in reversed(self.checkpoints[1:])]
-            order.append((first, "first" if timed_out else "exact"))
+            order = [(checkpoint, "first" if timed_out else "last", deadline) for checkpoint in later]
+            order.append((first, "first" if timed_out else "exact", deadline))
         tail = None
         remaining = list(self.checkpoints)
-        for checkpoint, mode in order:
+        for checkpoint, mode, until in order:
             remaining.remove(checkpoint)
-            candidate = self._replay_from(checkpoint, mode, read_end, deadline)
+            candidate = self._replay_from(checkpoint, mode, read_end, until)
             if candidate is not None:
                 candidate["exact"] = mode == "exact"
                 if tail is None or len(candidate["events"]) > len(tail["events"]):
