@@ -37,9 +37,12 @@ _TICK_MAX_SECONDS = 0.005
 # Replaying from checkpoint #0 keeps the counts exact (every step after the
 # head is counted again). Counting runs about this many times slower than the
 # untraced run it replays: checkpoint #0 is tried first while that fits in
-# half the replay's time, else the newest checkpoints give an exact tail and
-# a lower bound of the steps.
+# half the replay's time and _EXACT_COUNT_SECONDS, else the newest
+# checkpoints give an exact tail and a lower bound of the steps. (Unbounded,
+# exact counts doubled the traced re-run of a 100,000-iteration loop: 175 ->
+# 360 ms; a repair search traces many programs.)
 _COUNTING_SLOWDOWN = 8
+_EXACT_COUNT_SECONDS = 0.05
 
 
 def _read_command(descriptor):
@@ -221,7 +224,7 @@ class TraceSession:
         deadline = now + seconds
         first = self.checkpoints[0]
         later = list(reversed(self.checkpoints[1:]))
-        if not timed_out and (now - first[2]) * _COUNTING_SLOWDOWN <= seconds / 2:
+        if not timed_out and (now - first[2]) * _COUNTING_SLOWDOWN <= min(seconds / 2, _EXACT_COUNT_SECONDS):
             # Exact counts first; should the replay take longer than expected, the newest checkpoints still give a tail.
             order = [(first, "exact", now + seconds / 2 if later else deadline)] + [(checkpoint, "last", deadline) for checkpoint in later]
         else:
