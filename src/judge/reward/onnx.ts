@@ -5,10 +5,8 @@
  *
  * - the metadata's feature names, order and version must be exactly those of
  *   features.ts, else the model is refused (RewardModelError);
- * - the CUDA execution provider is tried when asked for (or on "auto"), and
- *   when its libraries are not installed the model runs on the CPU — one
- *   log line says so (onnxruntime's own error output is silenced for that
- *   attempt); `status.provider` says which one runs.
+ * - CUDA when asked for (or on "auto") and installed, else the CPU
+ *   (shared/onnx.ts); `status.provider` says which one runs.
  *
  * The network is tiny (16-32-16-1): scoring 16 candidates takes tens of
  * microseconds, so `session.run` does not hold the event loop noticeably.
@@ -17,10 +15,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import * as ort from "onnxruntime-node";
-
 import { TracefixError, type ErrorCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
+import { openOnnxSession, runOnnx, type InferenceSession } from "../../shared/onnx.ts";
 import type { CandidateScorer, ScoringCandidate } from "../scorer.ts";
 import { extractFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from "./features.ts";
 
@@ -55,7 +52,7 @@ export class RewardModel implements CandidateScorer {
   readonly description: string;
 
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSession,
     readonly metadata: RewardMetadata,
     readonly provider: "cuda" | "cpu",
     readonly directory: string,
@@ -64,11 +61,8 @@ export class RewardModel implements CandidateScorer {
   }
 
   /** Rewards for a batch of feature vectors (rows of FEATURE_COUNT floats). */
-  async scoreFeatures(matrix: Float32Array, rows: number): Promise<Float32Array> {
-    if (rows === 0) return new Float32Array();
-    const input = new ort.Tensor("float32", matrix, [rows, FEATURE_COUNT]);
-    const output = await this.session.run({ [this.metadata.input.name]: input });
-    return output[this.metadata.output.name]?.data as Float32Array;
+  scoreFeatures(matrix: Float32Array, rows: number): Promise<Float32Array> {
+    return runOnnx(this.session, { input: this.metadata.input.name, output: this.metadata.output.name }, matrix, rows, FEATURE_COUNT);
   }
 
   async score(candidates: readonly ScoringCandidate[]): Promise<number[]> {
@@ -123,29 +117,13 @@ export async function loadRewardModel(options: LoadRewardOptions): Promise<Rewar
   const directory = options.directory ?? DEFAULT_REWARD_DIRECTORY;
   const metadata = readMetadata(directory);
   const file = path.join(directory, metadata.model);
-  const provider = options.provider ?? "auto";
-  // onnxruntime prints its own multi-line errors for a missing CUDA library
-  // before throwing; every failure reaches us as an exception, which is
-  // reported below in one line. (The level applies when onnxruntime's
-  // environment starts, at the first session.)
-  ort.env.logLevel = "fatal";
-  let session: ort.InferenceSession | undefined;
-  let used: "cuda" | "cpu" = "cpu";
-  if (provider !== "cpu") {
-    try {
-      session = await ort.InferenceSession.create(file, { executionProviders: ["cuda"], logSeverityLevel: 4 });
-      used = "cuda";
-    } catch (error) {
-      options.logger.warn(`reward model: the CUDA execution provider is not available (${String(error).split("\n")[0]}); running on the CPU`);
-    }
+  let opened;
+  try {
+    opened = await openOnnxSession(file, { provider: options.provider, logger: options.logger, label: "reward model" });
+  } catch (error) {
+    throw new RewardModelError("reward_model_unreadable", `the reward model ${file} could not be loaded: ${String(error)}`, error);
   }
-  if (session === undefined) {
-    try {
-      session = await ort.InferenceSession.create(file, { executionProviders: ["cpu"] });
-    } catch (error) {
-      throw new RewardModelError("reward_model_unreadable", `the reward model ${file} could not be loaded: ${String(error)}`, error);
-    }
-  }
+  const { session, provider: used } = opened;
   if (!session.inputNames.includes(metadata.input.name) || !session.outputNames.includes(metadata.output.name)) {
     throw new RewardModelError(
       "reward_model_mismatch",
