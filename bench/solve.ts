@@ -10,7 +10,7 @@
  */
 import { serve } from "@hono/node-server";
 
-import { LlmPolicy, OpenAICompatibleModel } from "../src/policy/index.ts";
+import { LlmPolicy, RepairPolicy, OpenAICompatibleModel } from "../src/policy/index.ts";
 import { PythonPool } from "../src/sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../src/scaling/index.ts";
 import { createApp } from "../src/server/app.ts";
@@ -33,7 +33,7 @@ const fake = await FakeLLM.start((request) => ({
 const pool = await PythonPool.start({ logger: silentLogger });
 const model = new OpenAICompatibleModel({ baseURL: fake.url, apiKey: "k", model: "fake" });
 const prompts = loadPrompts();
-const runs = new RunManager({ policy: new LlmPolicy(model, prompts), model, executor: pool, prompts, logger: silentLogger }, new MemoryRunStore());
+const runs = new RunManager({ policies: { llm: new LlmPolicy(model, prompts), repair: new RepairPolicy() }, model, executor: pool, prompts, logger: silentLogger }, new MemoryRunStore());
 const app = createApp({ executor: pool, runs });
 const url = await new Promise<string>((resolve) => {
   serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CandidateScorer, ScoringCandidate } from "../src/judge/index.ts";
 import { LlmPolicy, type Policy, type ProposeRequest } from "../src/policy/index.ts";
 import type { PythonPool } from "../src/sandbox/index.ts";
-import { runStrategy, type ScalingDependencies } from "../src/scaling/index.ts";
+import { runRequestOf, runStrategy, type ScalingDependencies } from "../src/scaling/index.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import { loadPrompts } from "../src/shared/prompts.ts";
 import type { RunEvent, RunEventPayload } from "../src/shared/schema/events.ts";
@@ -34,7 +34,7 @@ const RIGHT = RIGHT_ADD;
 const PRODUCT = PRODUCT_ADD;
 
 async function run(body: Record<string, unknown>, deps: Partial<ScalingDependencies> & Pick<ScalingDependencies, "policy">, signal = new AbortController().signal) {
-  const request = SolveRequest.parse({ problem: ADD, ...body });
+  const request = runRequestOf(SolveRequest.parse({ problem: ADD, ...body }), deps.policy.name === "repair" ? "repair" : "llm");
   const generator = runStrategy({ runId: "run_test", request, signal }, { executor: pool, prompts, logger: silentLogger, ...deps });
   const events: RunEventPayload[] = [];
   let step = await generator.next();

@@ -7,7 +7,8 @@
  * Strategies know only this interface.
  */
 import type { Executor } from "../sandbox/index.ts";
-import type { ExecutionReport, Language, TestSpec } from "../shared/schema/execution.ts";
+import type { EditOperator } from "../shared/schema/edits.ts";
+import type { ExecutionReport, Language, Limits, TestSpec } from "../shared/schema/execution.ts";
 import type { TokenUsage } from "./model.ts";
 
 /** Where a proposed program came from: a model's sample, an edit of an earlier program, the client's own. */
@@ -19,6 +20,8 @@ export interface PolicyProblem {
   readonly entryPoint: string | undefined;
   /** The public tests (the given ones and the prompt's examples). */
   readonly tests: readonly TestSpec[];
+  /** The run's limits, for the policy's own trial runs. */
+  readonly limits: Limits;
 }
 
 /** One earlier attempt of a chain: its program and what running it showed. */
@@ -29,6 +32,10 @@ export interface Attempt {
   /** The diagnostics (failing tests, trace rendering) a revision reads. */
   readonly feedback: string;
   readonly report?: ExecutionReport | undefined;
+  /** What the program was (its proposal's description). */
+  readonly description?: string | undefined;
+  /** The edit that made it, when an edit did. */
+  readonly edit?: ProposedEdit | undefined;
 }
 
 export interface Sampling {
@@ -47,6 +54,14 @@ export interface ProposeRequest {
   readonly others: readonly Attempt[];
   /** Programs wanted (chains with the same history share one proposal request). */
   readonly k: number;
+  /**
+   * A round planner (`plansRound`) gets every active chain's history here, in
+   * chain order, and proposes for all of them at once (`k` = their number):
+   * proposal i goes to chain i.
+   */
+  readonly chains?: readonly (readonly Attempt[])[] | undefined;
+  /** For a round planner: every distinct program run so far in the run, best first by the ETA order. */
+  readonly ranked?: readonly Attempt[] | undefined;
   readonly sampling: Sampling;
   /** The run's sandbox (syntax checks, parsing, trial runs), queued under the run's client. */
   readonly executor: Executor;
@@ -62,12 +77,29 @@ export interface Proposal {
   /** The model's reasoning, or the reply itself when it held no program. */
   readonly reasoning: string;
   readonly finishReason?: string | undefined;
+  /** An edit's own account: where, what, and how suspicious its line was. */
+  readonly edit?: ProposedEdit | undefined;
+}
+
+export interface ProposedEdit {
+  readonly line: number;
+  readonly operator: EditOperator;
+  readonly before: string;
+  readonly after: string;
+  /** Fault localisation's score of the edited line, 0..1. */
+  readonly suspiciousness: number;
+  /** Edits on the way from the given program (1: a single edit). */
+  readonly depth: number;
 }
 
 export interface ProposeResult {
   /** At most `k`; fewer when the policy has no more to offer. */
   readonly proposals: readonly Proposal[];
   readonly usage: TokenUsage;
+  /** Programs the policy itself ran in the sandbox (traced runs for fault localisation). */
+  readonly executions?: number | undefined;
+  /** Fault localisation of the program(s) it edited, most suspicious line first. */
+  readonly localization?: readonly { readonly line: number; readonly suspiciousness: number }[] | undefined;
 }
 
 export interface Policy {
@@ -75,5 +107,12 @@ export interface Policy {
   readonly name: string;
   /** Says what answers (shown in run.started). */
   readonly description: string;
+  /** Proposes for the whole round at once (a search over every chain's programs), not per history. */
+  readonly plansRound?: boolean | undefined;
+  /**
+   * Reads the traces of failing programs in `feedback` (an LLM does); false:
+   * the round's programs run untraced, and the policy traces what it needs.
+   */
+  readonly readsTraces?: boolean | undefined;
   propose(request: ProposeRequest): Promise<ProposeResult>;
 }

@@ -46,6 +46,7 @@ function newCandidate(round: number, chain: number | null, proposal: Proposal, i
     code: proposal.code,
     source: proposal.source,
     description: proposal.description,
+    edit: proposal.edit,
     report: undefined,
     standing: etaStanding(undefined),
     feedback: proposal.code === null ? NO_CODE_FEEDBACK : "",
@@ -64,7 +65,24 @@ function generatedEvent(candidate: Candidate, proposal: Proposal): RunEventPaylo
     reasoning: proposal.reasoning,
     no_code: candidate.code === null,
     ...(proposal.finishReason === undefined ? {} : { finish_reason: proposal.finishReason }),
+    ...(proposal.edit === undefined ? {} : { edit: proposal.edit }),
   };
+}
+
+function attemptOf(round: number, candidate: Candidate): Attempt {
+  return { round, code: candidate.code, feedback: candidate.feedback, report: candidate.report, description: candidate.description, edit: candidate.edit };
+}
+
+/** Every distinct program run so far, best first (what a round planner builds on). */
+function rankedAttempts(context: RunContext): Attempt[] {
+  const seen = new Set<string>();
+  const ranked: Attempt[] = [];
+  for (const candidate of context.ranked()) {
+    if (candidate.code === null || seen.has(candidate.code)) continue;
+    seen.add(candidate.code);
+    ranked.push(attemptOf(candidate.round, candidate));
+  }
+  return ranked;
 }
 
 /** Whether an error only says the round ended early (a program passed), not that the run failed. */
@@ -101,7 +119,7 @@ async function givenRound(context: RunContext, state: RoundState, code: string):
   await consider(context, state, candidate, undefined);
   for (const chain of context.chains) {
     chain.latest = candidate;
-    chain.attempts.push({ round: state.round, code: candidate.code, feedback: candidate.feedback, report: candidate.report });
+    chain.attempts.push(attemptOf(state.round, candidate));
   }
 }
 
@@ -125,6 +143,7 @@ function historyOf(context: RunContext, chain: Chain): { history: readonly Attem
 async function proposeFor(context: RunContext, state: RoundState, chains: readonly Chain[], made: Map<Chain, Candidate>): Promise<unknown> {
   const { history, others } = historyOf(context, chains[0] as Chain);
   const request = context.request;
+  const planner = context.deps.policy.plansRound === true;
   let result;
   try {
     result = await context.deps.policy.propose({
@@ -133,6 +152,8 @@ async function proposeFor(context: RunContext, state: RoundState, chains: readon
       history,
       others,
       k: chains.length,
+      chains: planner ? chains.map((chain) => chain.attempts) : undefined,
+      ranked: planner ? rankedAttempts(context) : undefined,
       sampling: { temperature: request.temperature, maxTokens: request.max_tokens, model: request.model },
       executor: context.deps.executor,
       signal: state.signal,
@@ -142,8 +163,11 @@ async function proposeFor(context: RunContext, state: RoundState, chains: readon
     context.noteModelFailure(error);
     return endedEarly(state, context) ? undefined : error;
   }
-  context.addUsage(result.usage);
+  context.addUsage(result.usage, result.executions ?? 0);
+  if (result.localization !== undefined) state.channel.push({ type: "policy.localized", round: state.round, lines: result.localization.slice(0, 50) });
   chains.forEach((chain, position) => {
+    // A round planner with fewer programs than chains leaves the rest idle this round.
+    if (planner && result.proposals[position] === undefined) return;
     const proposal = result.proposals[position] ?? { code: null, source: "llm", description: "no proposal", reasoning: "" };
     const candidate = newCandidate(state.round, chain.index, proposal, `r${state.round}c${chain.index}`);
     made.set(chain, candidate);
@@ -156,7 +180,8 @@ async function proposeFor(context: RunContext, state: RoundState, chains: readon
 async function proposalRound(context: RunContext, state: RoundState): Promise<void> {
   const groups = new Map<string, Chain[]>();
   for (const chain of context.active()) {
-    const key = historyOf(context, chain).key;
+    // A round planner proposes for every chain in one request.
+    const key = context.deps.policy.plansRound === true ? "round" : historyOf(context, chain).key;
     groups.set(key, [...(groups.get(key) ?? []), chain]);
   }
   const made = new Map<Chain, Candidate>();
@@ -167,10 +192,11 @@ async function proposalRound(context: RunContext, state: RoundState): Promise<vo
   if (failures.length > 0 && made.size === 0) throw failures[0];
   for (const chain of context.active()) {
     const candidate = made.get(chain);
+    if (candidate === undefined && context.deps.policy.plansRound === true) continue;
     chain.attempts.push(
       candidate === undefined
         ? { round: state.round, code: null, feedback: "The model could not be reached for this attempt." }
-        : { round: state.round, code: candidate.code, feedback: candidate.feedback, report: candidate.report },
+        : attemptOf(state.round, candidate),
     );
   }
 }
@@ -193,6 +219,13 @@ export async function* runRound(context: RunContext, round: number, options: Rou
   const solved = state.solved !== undefined || (options.onPass === "end-chain" && context.active().length === 0);
   context.summarize(round, state.candidates, state.solved !== undefined);
   const best = state.solved ?? context.best();
-  yield { type: "round.completed", round, solved, best: best === undefined ? null : { candidate: best.id, passed: best.standing.passed, total: best.standing.total } };
+  const editsTried = state.candidates.filter((candidate) => candidate.source === "edit" && candidate.report !== undefined).length;
+  yield {
+    type: "round.completed",
+    round,
+    solved,
+    best: best === undefined ? null : { candidate: best.id, passed: best.standing.passed, total: best.standing.total },
+    edits_tried: editsTried,
+  };
   return state.solved;
 }

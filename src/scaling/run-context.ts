@@ -7,7 +7,7 @@
 import { setMaxListeners } from "node:events";
 
 import { compareEta, etaStanding, type CandidateScorer, type EtaStanding } from "../judge/index.ts";
-import { addUsage, NO_USAGE, type Attempt, type LanguageModel, type Policy, type PolicyProblem, type ProposalSource, type TokenUsage } from "../policy/index.ts";
+import { addUsage, NO_USAGE, type Attempt, type LanguageModel, type Policy, type PolicyProblem, type ProposalSource, type ProposedEdit, type TokenUsage } from "../policy/index.ts";
 import type { Executor } from "../sandbox/index.ts";
 import { PolicyAbortedError, PolicyError, TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
@@ -15,9 +15,10 @@ import type { Prompts } from "../shared/prompts.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
 import type { ExecutionReport, TestSpec } from "../shared/schema/execution.ts";
 import { buildJob } from "../shared/schema/requests.ts";
-import type { CandidateStatus, RoundSummary, SolveRequest, Usage } from "../shared/schema/solve.ts";
+import type { CandidateStatus, RoundSummary, Usage } from "../shared/schema/solve.ts";
 import { diagnostics } from "../trace/index.ts";
 import { publicTests } from "./public-tests.ts";
+import type { RunRequest } from "./resolve.ts";
 
 export interface ScalingDependencies {
   /** Proposes each chain's programs. */
@@ -33,7 +34,7 @@ export interface ScalingDependencies {
 
 export interface RunInput {
   readonly runId: string;
-  readonly request: SolveRequest;
+  readonly request: RunRequest;
   /** Aborted when the run is cancelled (client gone, server stopping). */
   readonly signal: AbortSignal;
 }
@@ -45,6 +46,7 @@ export interface Candidate {
   readonly code: string | null;
   readonly source: ProposalSource;
   readonly description: string;
+  readonly edit?: ProposedEdit | undefined;
   report: ExecutionReport | undefined;
   standing: EtaStanding;
   feedback: string;
@@ -78,7 +80,7 @@ export function usageOf(tokens: TokenUsage, executions: number, wallMs: number):
 }
 
 export class RunContext {
-  readonly request: SolveRequest;
+  readonly request: RunRequest;
   readonly deps: ScalingDependencies;
   /** Aborted when the run is cancelled or its deadline passes. */
   readonly signal: AbortSignal;
@@ -113,7 +115,7 @@ export class RunContext {
 
   get problem(): PolicyProblem {
     const problem = this.request.problem;
-    return { language: problem.language, prompt: problem.prompt, entryPoint: problem.entry_point, tests: this.tests };
+    return { language: problem.language, prompt: problem.prompt, entryPoint: problem.entry_point, tests: this.tests, limits: this.request.limits };
   }
 
   addUsage(usage: TokenUsage, executions = 0): void {
@@ -165,7 +167,8 @@ export class RunContext {
     let pending = this.executions.get(code);
     if (pending === undefined) {
       this.executionCount += 1;
-      pending = this.deps.executor.execute(this.job(code, this.tests, true), { signal });
+      // A policy that does not read traces (the edit search traces what it edits) has its programs run untraced.
+      pending = this.deps.executor.execute(this.job(code, this.tests, this.deps.policy.readsTraces !== false), { signal });
       this.executions.set(code, pending);
       // A cancelled execution must not be reused by a later round.
       pending.catch(() => this.executions.delete(code));
@@ -214,10 +217,15 @@ export class RunContext {
     });
   }
 
+  /** The programs run so far, best first by the ETA order (stable: earlier first among equals). */
+  ranked(): Candidate[] {
+    const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined);
+    return programs.sort((left, right) => compareEta(left.standing, right.standing));
+  }
+
   /** The best program so far by the ETA order. */
   best(): Candidate | undefined {
-    const programs = this.candidates.filter((candidate) => candidate.code !== null && candidate.report !== undefined);
-    return programs.sort((left, right) => compareEta(left.standing, right.standing))[0];
+    return this.ranked()[0];
   }
 
   /**

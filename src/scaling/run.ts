@@ -25,6 +25,7 @@ function startedEvent(context: RunContext): RunEventPayload {
     rounds: request.rounds,
     temperature: request.temperature,
     model: request.model ?? deps.policy.description,
+    policy: request.policy,
     context: request.context,
     trace: { format: request.trace.format, budget: request.trace.budget },
     deadline_ms: request.deadline_ms,

@@ -8,13 +8,14 @@ import { randomUUID } from "node:crypto";
 
 import { forClient } from "../sandbox/index.ts";
 import { NO_USAGE } from "../policy/index.ts";
-import { AbortedError, OverloadedError, TracefixError } from "../shared/errors.ts";
+import { AbortedError, OverloadedError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/schema/events.ts";
 import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
 import { EventChannel } from "./channel.ts";
 import { failedRun, runErrorOf, runStrategy } from "./run.ts";
 import { usageOf, type ScalingDependencies } from "./run-context.ts";
+import { resolveRun, type Policies, type RunRequest } from "./resolve.ts";
 import type { RunFilter, RunStore } from "./store.ts";
 
 export interface ActiveRun {
@@ -28,8 +29,8 @@ interface LiveRun extends ActiveRun {
   readonly listeners: Set<(event: RunEvent) => void>;
 }
 
-/** What runs need; without a policy, runs can still be listed, read and exported, but none can start. */
-export type RunDependencies = Omit<ScalingDependencies, "policy"> & { readonly policy?: ScalingDependencies["policy"] | undefined };
+/** What runs need: the policies a request can choose from (resolve.ts); without any, runs can still be listed, read and exported. */
+export type RunDependencies = Omit<ScalingDependencies, "policy"> & { readonly policies: Policies };
 
 export interface RunManagerOptions {
   /** Runs going at once; more are refused with 503 `too_many_runs`. */
@@ -60,28 +61,21 @@ export class RunManager {
   }
 
   get modelConfigured(): boolean {
-    return this.deps.policy !== undefined;
+    return this.deps.policies.llm !== undefined;
   }
 
-  /** The dependencies of a new run, or why it cannot start. */
-  private runDependencies(client: string | undefined): ScalingDependencies {
-    const policy = this.deps.policy;
-    if (policy === undefined) {
-      throw new TracefixError(
-        "model_not_configured",
-        "policy",
-        "no language model is configured: set TRACEFIX_LLM_BASE_URL (and TRACEFIX_LLM_MODEL, TRACEFIX_LLM_API_KEY) or OPENAI_API_KEY",
-      );
-    }
+  /** The run's request and dependencies, or why it cannot start. */
+  private prepare(solve: SolveRequest, client: string | undefined): { request: RunRequest; deps: ScalingDependencies } {
+    const { request, policy } = resolveRun(solve, this.deps.policies);
     if (this.live.size >= this.maxRuns) {
       throw new OverloadedError("too_many_runs", "scaling", `${this.maxRuns} runs are going; retry when one ends`, 5);
     }
     const executor = client === undefined ? this.deps.executor : forClient(this.deps.executor, client);
-    return { ...this.deps, policy, executor };
+    return { request, deps: { ...this.deps, policy, executor } };
   }
 
-  start(request: SolveRequest, options: StartOptions = {}): ActiveRun {
-    const deps = this.runDependencies(options.client);
+  start(solve: SolveRequest, options: StartOptions = {}): ActiveRun {
+    const { request, deps } = this.prepare(solve, options.client);
     const id = `run_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     const controller = new AbortController();
     const listeners = new Set<(event: RunEvent) => void>();
@@ -102,7 +96,7 @@ export class RunManager {
 
   private async drive(
     id: string,
-    request: SolveRequest,
+    request: RunRequest,
     deps: ScalingDependencies,
     signal: AbortSignal,
     listeners: Set<(event: RunEvent) => void>,

@@ -5,6 +5,7 @@
 import { Hono, type Context } from "hono";
 
 import type { RewardModelStatus } from "../judge/index.ts";
+import { RepairPolicy } from "../policy/index.ts";
 import { DEFAULT_ADMISSION, type Executor } from "../sandbox/index.ts";
 import { MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
@@ -49,7 +50,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
   // A job admitted on an estimate still gives up, a little later, if the estimate was wrong.
   const queueTimeoutMs = dependencies.queueTimeoutMs ?? DEFAULT_ADMISSION.maxWaitMs + 500;
   const selection = dependencies.selection ?? { prompts: loadPrompts() };
-  const runs = dependencies.runs ?? new RunManager({ executor, prompts: selection.prompts, logger, scorer: selection.scorer }, new MemoryRunStore());
+  const runs = dependencies.runs ?? new RunManager({ policies: { repair: new RepairPolicy() }, executor, prompts: selection.prompts, logger, scorer: selection.scorer }, new MemoryRunStore());
   const app = new Hono();
 
   app.onError((error, context) => errorResponse(context, error, logger));

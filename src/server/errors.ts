@@ -41,6 +41,8 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   cancelled: 499 as ContentfulStatusCode,
   aborted: 499 as ContentfulStatusCode,
   model_not_configured: 503,
+  // A problem the edit search cannot take (no program to repair) and no model to write one.
+  model_required: 422,
   model_unreachable: 502,
   model_bad_response: 502,
   model_timeout: 504,

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { serve } from "@hono/node-server";
 
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
-import { LlmPolicy, modelFromConfig } from "../policy/index.ts";
+import { LlmPolicy, modelFromConfig, RepairPolicy } from "../policy/index.ts";
 import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { loadConfig, publicConfig, type Config } from "../shared/config.ts";
@@ -75,9 +75,9 @@ async function main(): Promise<void> {
   const model = modelFromConfig(config.llm, logger);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const policy = model === undefined ? undefined : new LlmPolicy(model, prompts);
-  const runs = new RunManager({ policy, model, executor, prompts, logger, scorer: reward.model }, new MemoryRunStore(), { maxRuns: config.maxRuns });
-  if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve answers 503, /v1/execute works");
+  const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy() };
+  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer: reward.model }, new MemoryRunStore(), { maxRuns: config.maxRuns });
+  if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve repairs given programs with the built-in search; problems without code answer 422");
   else logger.info(`language model: ${model.description}`);
   const app = createApp({
     executor,

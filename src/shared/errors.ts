@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   "cancelled",
   // the policy and its model
   "model_not_configured",
+  "model_required",
   "model_unreachable",
   "model_bad_response",
   "model_timeout",

@@ -2,7 +2,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 
 import type { CandidateScorer } from "../../src/judge/index.ts";
-import { LlmPolicy, OpenAICompatibleModel } from "../../src/policy/index.ts";
+import { LlmPolicy, RepairPolicy, OpenAICompatibleModel } from "../../src/policy/index.ts";
 import type { Executor } from "../../src/sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../../src/scaling/index.ts";
 import { createApp } from "../../src/server/app.ts";
@@ -32,7 +32,7 @@ export async function startSolveServer(
     requestTimeoutMs: 30_000,
   });
   const prompts = loadPrompts();
-  const runs = new RunManager({ policy: new LlmPolicy(model, prompts), model, executor: pool, prompts, logger: silentLogger, scorer: options.scorer }, new MemoryRunStore());
+  const runs = new RunManager({ policies: { llm: new LlmPolicy(model, prompts), repair: new RepairPolicy() }, model, executor: pool, prompts, logger: silentLogger, scorer: options.scorer }, new MemoryRunStore());
   const app = createApp({
     executor: pool,
     runs,

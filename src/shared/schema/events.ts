@@ -7,6 +7,7 @@
 import { z } from "zod";
 
 import { CandidateStatus, HiddenResult, InputsSummary, JudgeSummary, RunError, Solution, Usage } from "./solve.ts";
+import { EditOperator } from "./edits.ts";
 import { TestStatus } from "./execution.ts";
 
 const envelope = {
@@ -23,6 +24,7 @@ export const RunStarted = z.object({
   rounds: z.int(),
   temperature: z.number(),
   model: z.string(),
+  policy: z.string().describe("what proposed the programs: llm, repair or mixed (auto resolved)"),
   context: z.string(),
   trace: z.object({ format: z.string(), budget: z.int() }),
   deadline_ms: z.int(),
@@ -56,6 +58,17 @@ export const CandidateGenerated = z.object({
   reasoning: z.string(),
   no_code: z.boolean(),
   finish_reason: z.string().optional(),
+  edit: z
+    .object({
+      line: z.int(),
+      operator: EditOperator,
+      before: z.string(),
+      after: z.string(),
+      suspiciousness: z.number().describe("fault localisation's score of the edited line, 0..1"),
+      depth: z.int().describe("edits from the given program (1: a single edit)"),
+    })
+    .optional()
+    .describe("source `edit`: the edit that made this program from an earlier one"),
 });
 
 export const CandidateExecuted = z.object({
@@ -86,12 +99,22 @@ export const JudgeCompleted = z.object({
   ranking: z.array(z.object({ candidate: z.string(), score: z.number(), cluster: z.int().nullable(), reasons: z.array(z.string()) })),
 });
 
+export const PolicyLocalized = z.object({
+  ...envelope,
+  type: z.literal("policy.localized"),
+  round: z.int(),
+  lines: z
+    .array(z.object({ line: z.int(), suspiciousness: z.number() }))
+    .describe("fault localisation of the program(s) the repair search edits this round, most suspicious first (at most 50)"),
+});
+
 export const RoundCompleted = z.object({
   ...envelope,
   type: z.literal("round.completed"),
   round: z.int(),
   solved: z.boolean(),
   best: z.object({ candidate: z.string(), passed: z.int(), total: z.int() }).nullable(),
+  edits_tried: z.int().describe("programs made by edits that were run this round"),
 });
 
 export const RunCompleted = z.object({
@@ -115,6 +138,7 @@ export const RunEvent = z.discriminatedUnion("type", [
   RunStarted,
   RoundStarted,
   CandidateGenerated,
+  PolicyLocalized,
   CandidateExecuted,
   InputsSynthesized,
   JudgeCompleted,

@@ -56,13 +56,31 @@ export const SolveTrace = z.strictObject({
 export const STRATEGY_NAMES = ["sequential", "parallel", "hybrid"] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
+/**
+ * What proposes the programs: `llm` samples the configured model; `repair`
+ * is the built-in trace-guided edit search (no model; needs problem.code);
+ * `auto` is the model when one is configured, else the edit search.
+ */
+export const POLICY_NAMES = ["auto", "llm", "repair"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+/** Chains a model may be asked for per round; the edit search takes more (its programs are cheap). */
+export const MAX_MODEL_CHAINS = 64;
+export const MAX_EDIT_CHAINS = 256;
+export const DEFAULT_CHAINS = { llm: 8, repair: 64 } as const;
+
 export const SolveRequest = z.strictObject({
   problem: Problem,
   strategy: z
     .enum(STRATEGY_NAMES)
     .default("sequential")
     .describe("sequential: revise until one passes; parallel: N programs, then selection; hybrid: revise N chains, then select among them"),
-  n: z.int().min(1).max(64).default(8).describe("chains (programs sampled per round)"),
+  policy: z.enum(POLICY_NAMES).default("auto").describe("what proposes the programs: auto (the model when configured, else repair), llm, repair"),
+  n: z
+    .int()
+    .min(1)
+    .max(MAX_EDIT_CHAINS)
+    .optional()
+    .describe(`chains (programs per round): default ${DEFAULT_CHAINS.llm} with a model, ${DEFAULT_CHAINS.repair} with the edit search; at most ${MAX_MODEL_CHAINS} unless policy is repair`),
   rounds: z.int().min(1).max(10).default(4),
   temperature: z.number().min(0).max(2).default(0.7),
   max_tokens: z.int().min(16).max(65_536).default(2_048),
@@ -76,6 +94,9 @@ export const SolveRequest = z.strictObject({
   stream: z.boolean().default(false).describe("Server-Sent Events instead of one JSON response"),
   on_disconnect: z.enum(["cancel", "continue"]).default("cancel"),
 }).superRefine((request, context) => {
+  if (request.n !== undefined && request.n > MAX_MODEL_CHAINS && request.policy !== "repair") {
+    context.addIssue({ code: "custom", path: ["n"], message: `at most ${MAX_MODEL_CHAINS} chains unless policy is "repair"` });
+  }
   if (request.problem.tests.length === 0 && !request.problem.doctests) {
     context.addIssue({ code: "custom", path: ["problem", "tests"], message: "give public tests (or set problem.doctests to take them from the prompt)" });
   }
