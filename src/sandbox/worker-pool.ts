@@ -430,8 +430,8 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
   }
 }
 
-/** The most an edits request holds a worker: the fork server's child deadline (6 s) and the reply. */
-const EDITS_WORST_CASE_MS = 7_000;
+/** The most an edits request holds a worker: the fork server's child deadline (8 s) and the reply. */
+const EDITS_WORST_CASE_MS = 9_000;
 
 /** The items of a reply that are edits as the schema defines them; the others are dropped (and counted in the log). */
 export function validEdits(reply: unknown, logger: Logger): Edit[] {

@@ -15,6 +15,7 @@ edits that change nothing or repeat an earlier program are dropped.
 """
 
 import ast
+import bisect
 import json
 import re
 import time
@@ -48,8 +49,8 @@ SECONDS = 2.0
 # The edited programs of one answer, as JSON: beyond this, edits are dropped.
 MAX_BYTES = 4 << 20
 MAX_LIMIT = 5_000
-MAX_CODE_CHARS = 1 << 20
-MAX_NODES = 250_000
+MAX_CODE_CHARS = 512 << 10
+MAX_NODES = 150_000
 MAX_SITES = 500
 # Alternatives tried per node, where a node has many (names in scope, statements to copy).
 MAX_CHOICES = 8
@@ -271,40 +272,59 @@ _SKIPPED_FIELDS = frozenset(("annotation", "returns", "type_comment", "type_para
 # Fields of a scope owner evaluated in the enclosing scope.
 _OUTER_FIELDS = frozenset(("decorator_list", "bases", "keywords", "args"))
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_OWNER_TYPES = frozenset(_SCOPE_OWNERS)
+# Nodes with nothing below them worth a visit: contexts and operators (shared singletons).
+_LEAVES = frozenset(kind for base in (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop) for kind in base.__subclasses__())
+_WALKED_FIELDS = {}
+
+
+def walked_fields(kind):
+    """The fields of a node class the walk descends into (none below an f-string)."""
+    fields = _WALKED_FIELDS.get(kind)
+    if fields is None:
+        fields = () if kind is ast.JoinedStr else tuple(field for field in kind._fields if field not in _SKIPPED_FIELDS)
+        _WALKED_FIELDS[kind] = fields
+    return fields
 
 
 class Tree:
     """The parsed program: per line its expressions and statements (in source
-    order), each node's parent and field, each scope's names in order of
-    first binding."""
+    order); per node its parent, field, scope and index in its field; per
+    scope its names in order of first binding."""
 
     def __init__(self, source, module):
         self.source = source
         self.module = module
-        self.parents = {}
-        self.scopes = {}
-        self.names = {}
+        # id(node) -> (parent, field, scope, index in the field's list)
+        self.info = {}
+        self.names = {id(module): {}}
         self.outer = {}
         self.at_line = {}
         self.statements = []
+        self._cache = {}
         self._walk(module)
 
     def _walk(self, module):
-        self.names[id(module)] = {}
-        stack = [(module, None, None, module)]
+        """Every node once, parents before children, in source order; iterative (a deep tree costs no stack)."""
+        stack = [(module, None, None, module, 0)]
         count = 0
         while stack:
-            node, parent, field, scope = stack.pop()
+            item = stack.pop()
+            node = item[0]
             count += 1
             if count > MAX_NODES:
                 raise TooLarge()
-            inner = self._enter(node, scope)
-            self._record(node, parent, field, scope)
-            stack.extend(reversed(list(self._children(node, scope, inner))))
+            self.info[id(node)] = item[1:]
+            kind = type(node)
+            inner = self._enter(node, item[3]) if kind in _OWNER_TYPES else item[3]
+            self._record(node, kind, item[3])
+            children = self._children(node, kind, item[3], inner)
+            children.reverse()
+            stack.extend(children)
 
     def _enter(self, node, scope):
-        """The scope of `node`'s body: a new one when `node` owns a scope."""
-        if not isinstance(node, _SCOPE_OWNERS) or node is self.module:
+        """The scope of `node`'s body: a new one (`node` owns a scope)."""
+        if node is self.module:
             return scope
         self.names[id(node)] = {}
         self.outer[id(node)] = scope
@@ -315,33 +335,43 @@ class Tree:
                     self.names[id(node)][argument.arg] = None
         return node
 
-    def _record(self, node, parent, field, scope):
-        self.parents[id(node)] = (parent, field)
-        self.scopes[id(node)] = scope
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            self.names[id(scope)].setdefault(node.id, None)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
+    def _record(self, node, kind, scope):
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Store:
+                self.names[id(scope)].setdefault(node.id, None)
+        elif kind is ast.ExceptHandler and node.name:
             self.names[id(scope)].setdefault(node.name, None)
         if isinstance(node, (ast.expr, ast.stmt)):
             self.at_line.setdefault(node.lineno, []).append(node)
-        if isinstance(node, ast.stmt):
-            self.statements.append(node)
+            if isinstance(node, ast.stmt):
+                self.statements.append(node)
 
     @staticmethod
-    def _children(node, scope, inner):
-        if isinstance(node, ast.JoinedStr):
-            return
-        owner = isinstance(node, _SCOPE_OWNERS)
-        for field, value in ast.iter_fields(node):
-            if field in _SKIPPED_FIELDS:
-                continue
+    def _children(node, kind, scope, inner):
+        children = []
+        owner = kind in _OWNER_TYPES
+        for field in walked_fields(kind):
+            value = getattr(node, field, None)
             child_scope = scope if owner and field in _OUTER_FIELDS else inner
-            for child in value if isinstance(value, list) else (value,):
-                if isinstance(child, ast.AST) and not isinstance(child, (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)):
-                    yield child, node, field, child_scope
+            if type(value) is list:
+                for index, child in enumerate(value):
+                    if isinstance(child, ast.AST) and type(child) not in _LEAVES:
+                        children.append((child, node, field, child_scope, index))
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                children.append((value, node, field, child_scope, 0))
+        return children
+
+    def scope_of(self, node):
+        info = self.info.get(id(node))
+        return info[2] if info is not None else self.module
+
+    def index_of(self, node):
+        info = self.info.get(id(node))
+        return info[3] if info is not None else -1
 
     def parent(self, node):
-        return self.parents.get(id(node), (None, None))
+        info = self.info.get(id(node))
+        return (info[0], info[1]) if info is not None else (None, None)
 
     def nodes(self, line, kinds):
         return [node for node in self.at_line.get(line, ()) if isinstance(node, kinds)]
@@ -349,10 +379,19 @@ class Tree:
     def statements_at(self, line):
         return [node for node in self.at_line.get(line, ()) if isinstance(node, ast.stmt)]
 
+    def cached(self, key, make):
+        """`make()`, once per key: generators ask the same of a scope at every site."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def names_in_scope(self, node):
         """Parameters and locals of the node's scope, then (for lambdas and
         comprehensions) those of the scopes around it, up to a function."""
-        scope = self.scopes.get(id(node), self.module)
+        scope = self.scope_of(node)
+        return self.cached(("names", id(scope)), lambda: self._names_from(scope))
+
+    def _names_from(self, scope):
         names = {}
         while True:
             names.update(self.names.get(id(scope), {}))
@@ -362,7 +401,7 @@ class Tree:
 
     def function_of(self, node):
         """The function whose body holds `node` (through lambdas and comprehensions), or None."""
-        scope = self.scopes.get(id(node), self.module)
+        scope = self.scope_of(node)
         while not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if scope is self.module or isinstance(scope, ast.ClassDef):
                 return None
@@ -877,20 +916,43 @@ def return_value_edits(tree, line):
 
 def return_choices(tree, node, current):
     """Other values the function returns elsewhere, then its parameters and locals (one-line texts)."""
-    scope = tree.scopes.get(id(node))
     seen = {current}
     choices = []
-    for statement in tree.statements:
-        if isinstance(statement, ast.Return) and statement.value is not None and tree.scopes.get(id(statement)) is scope:
-            text = tree.source.text(statement.value)
-            if text not in seen and "\n" not in text and "\r" not in text:
-                seen.add(text)
-                choices.append(text)
+    for text in returned_texts(tree, tree.scope_of(node)):
+        if text not in seen:
+            seen.add(text)
+            choices.append(text)
+            if len(choices) == MAX_CHOICES:
+                return choices
     for name in tree.names_in_scope(node):
         if name not in seen:
             seen.add(name)
             choices.append(name)
     return choices[:MAX_CHOICES]
+
+
+def returned_texts(tree, scope):
+    """The one-line values the function returns, in order, each once."""
+
+    def collect():
+        texts = {}
+        for statement in scope_statements(tree, scope):
+            if isinstance(statement, ast.Return) and statement.value is not None:
+                text = tree.source.text(statement.value)
+                if "\n" not in text and "\r" not in text:
+                    texts.setdefault(text, None)
+        return list(texts)
+
+    return tree.cached(("returns", id(scope)), collect)
+
+
+def scope_statements(tree, scope):
+    """The statements of one function (or module, or class body), in source order."""
+
+    def collect():
+        return [statement for statement in tree.statements if tree.scope_of(statement) is scope]
+
+    return tree.cached(("statements", id(scope)), lambda: sorted(collect(), key=lambda statement: statement.lineno))
 
 
 def return_replacement(tree, node, text):
@@ -985,12 +1047,10 @@ def block_of(tree, statement):
     """The statement list holding `statement`, and its index there."""
     parent, field = tree.parent(statement)
     body = getattr(parent, field, None) if parent is not None else None
-    if not isinstance(body, list):
+    index = tree.index_of(statement)
+    if not isinstance(body, list) or not 0 <= index < len(body) or body[index] is not statement:
         return None, -1
-    for index, item in enumerate(body):
-        if item is statement:
-            return body, index
-    return None, -1
+    return body, index
 
 
 def delete_edits(tree, line):
@@ -1101,21 +1161,34 @@ def copy_edits(tree, line):
 
 
 def copy_choices(tree, statement, own):
-    """One-line simple statements of the same function, nearest first."""
-    scope = tree.scopes.get(id(statement))
+    """One-line simple statements of the same function, nearest first (ties: the earlier), each text once."""
+    candidates = copyable_statements(tree, tree.scope_of(statement))
+    lines = [other.lineno for other in candidates]
+    after = bisect.bisect_left(lines, statement.lineno)
+    before = after - 1
     seen = {own}
     found = []
-    for other in tree.statements:
-        if other is statement or not isinstance(other, _COPYABLE) or other.lineno != other.end_lineno:
-            continue
-        if tree.scopes.get(id(other)) is not scope or isinstance(other, ast.Expr) and isinstance(other.value, ast.Constant):
-            continue
+    # Outwards from the statement's line, so that a long function costs no more than a short one.
+    while len(found) < MAX_CHOICES and (before >= 0 or after < len(candidates)):
+        take_before = after >= len(candidates) or before >= 0 and statement.lineno - lines[before] <= lines[after] - statement.lineno
+        other = candidates[before] if take_before else candidates[after]
+        before, after = (before - 1, after) if take_before else (before, after + 1)
         text = tree.source.text(other)
-        if text not in seen:
+        if other is not statement and text not in seen:
             seen.add(text)
             found.append(other)
-    found.sort(key=lambda other: (abs(other.lineno - statement.lineno), other.lineno))
-    return found[:MAX_CHOICES]
+    return found
+
+
+def copyable_statements(tree, scope):
+    def collect():
+        return [
+            other
+            for other in scope_statements(tree, scope)
+            if isinstance(other, _COPYABLE) and other.lineno == other.end_lineno and not (isinstance(other, ast.Expr) and isinstance(other.value, ast.Constant))
+        ]
+
+    return tree.cached(("copyable", id(scope)), collect)
 
 
 GENERATORS = {
@@ -1210,8 +1283,9 @@ def site_lines(sites, line_count):
 
 
 def generate(code, sites, limit, seconds=SECONDS, max_bytes=MAX_BYTES):
-    """The edits at `sites`, as a JSON array text: those of the first site first, at most `limit`."""
-    deadline = time.monotonic() + seconds
+    """The edits at `sites`, as a JSON array text: those of the first site
+    first, at most `limit`, made within `seconds` once the program is loaded
+    (loading is bounded by MAX_CODE_CHARS and MAX_NODES)."""
     limit = min(limit, MAX_LIMIT) if type(limit) is int and limit > 0 else 0
     with warnings.catch_warnings():
         # compile() warns about some programs (`x is 1`); nobody reads the child's stderr.
@@ -1219,7 +1293,7 @@ def generate(code, sites, limit, seconds=SECONDS, max_bytes=MAX_BYTES):
         tree = load(code) if limit else None
         if tree is None:
             return "[]"
-        collector = Collector(code, limit, deadline, max_bytes)
+        collector = Collector(code, limit, time.monotonic() + seconds, max_bytes)
         for line in site_lines(sites, len(tree.source.lines)):
             for operator in OPERATOR_ORDER:
                 for candidate in GENERATORS[operator](tree, line):
