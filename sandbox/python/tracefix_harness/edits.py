@@ -90,14 +90,27 @@ class Source:
             offset += len(line)
         first = _NEWLINE.search(code)
         self.newline = first.group(0) if first else "\n"
+        self.ascii = [line.isascii() for line in self.lines]
+        # Per line that is not ASCII: the text offset of each UTF-8 byte offset (made when first needed).
+        self._columns = {}
 
     def offset(self, lineno, column):
         if lineno - 1 >= len(self.lines):
             return len(self.code)
-        line = self.lines[lineno - 1]
-        if line.isascii():
+        if self.ascii[lineno - 1]:
             return self.starts[lineno - 1] + column
-        return self.starts[lineno - 1] + len(line.encode("utf-8")[:column].decode("utf-8", "replace"))
+        return self.starts[lineno - 1] + self._columns_of(lineno - 1)[column]
+
+    def _columns_of(self, index):
+        """Once per line, so that a long line with many nodes costs its length once, not per node."""
+        columns = self._columns.get(index)
+        if columns is None:
+            columns = []
+            for position, char in enumerate(self.lines[index]):
+                columns.extend([position] * len(char.encode("utf-8", "surrogatepass")))
+            columns.append(len(self.lines[index]))
+            self._columns[index] = columns
+        return columns
 
     def span(self, node):
         return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)
