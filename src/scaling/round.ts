@@ -45,6 +45,8 @@ interface RoundState {
 interface Trial {
   readonly position: number;
   readonly controller: AbortController;
+  /** Held here: a signal made by AbortSignal.any is only kept alive by its holders, and must fire. */
+  readonly signal: AbortSignal;
   settled: Promise<unknown>;
 }
 
@@ -126,9 +128,10 @@ async function consider(context: RunContext, state: RoundState, candidate: Candi
   if (!state.options.execute) return;
   // Proposed after the round's answer: not worth running.
   if (state.options.onPass === "end-round" && state.solved !== undefined && position > state.solvedAt) return;
-  const trial: Trial = { position, controller: new AbortController(), settled: Promise.resolve() };
+  const controller = new AbortController();
+  const trial: Trial = { position, controller, signal: AbortSignal.any([state.signal, controller.signal]), settled: Promise.resolve() };
   state.trials.push(trial);
-  const evaluation = context.evaluate(candidate, AbortSignal.any([state.signal, trial.controller.signal]));
+  const evaluation = context.evaluate(candidate, trial.signal);
   trial.settled = evaluation.catch(() => undefined);
   try {
     state.channel.push(await evaluation);
