@@ -27,7 +27,7 @@ export async function selfCheck(executor: Executor, logger: Logger, url: string)
   await repairDemo(logger, url);
   logger.info(
     `try it: curl -s ${url}/v1/solve -H 'content-type: application/json' -d ` +
-      `'{"problem":{"prompt":"add two numbers","entry_point":"add","code":"def add(a, b):\n    return a - b\n","tests":[{"kind":"call","args":[1,2],"expected":3}]}}'`,
+      `'{"problem":{"prompt":"add two numbers","entry_point":"add","code":"def add(a, b):\\n    return a - b\\n","tests":[{"kind":"call","args":[1,2],"expected":3}]}}'`,
   );
 }
 
@@ -49,6 +49,7 @@ function describeEvent(event: RunEvent): string | undefined {
     case "policy.localized":
       return `round ${event.round}: most suspicious lines ${event.lines.slice(0, 3).map((line) => `${line.line} (${line.suspiciousness.toFixed(2)})`).join(", ")}`;
     case "round.completed":
+      if (event.round === 1) return `round 1: the given program passes ${event.best?.passed ?? 0}/${event.best?.total ?? 0}`;
       return `round ${event.round}: ${event.edits_tried} edits run, best passes ${event.best?.passed ?? 0}/${event.best?.total ?? 0}${event.solved ? ", solved" : ""}`;
     case "run.completed":
       return `${event.status} in ${event.usage.wall_ms} ms; hidden tests ${event.hidden?.passed ?? "?"}/${event.hidden?.total ?? "?"}`;
