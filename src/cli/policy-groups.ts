@@ -21,6 +21,14 @@ export const MUTANT_LIMITS = Limits.parse({ timeout_ms: 1_000, total_ms: 10_000 
 const MUTATION_EDITS = 5_000;
 /** Sites the edit contract takes. */
 const MAX_SITES = 500;
+/**
+ * Mutations no single edit of the editor undoes (a deleted statement is not
+ * re-inserted, a replaced return expression not restored): measured on 40
+ * MBPP and 39 QuixBugs references, 0 of 26 and 0 of 10 such mutants had
+ * their fix among even 5,000 edits. They would only be dropped later, so
+ * they are not drawn.
+ */
+export const NOT_UNDONE_BY_ONE_EDIT: readonly EditOperator[] = ["delete_statement", "return_value"];
 
 export interface Mutant {
   readonly code: string;
@@ -81,8 +89,9 @@ export async function passesAll(executor: Executor, problem: PolicyProblem, code
 /**
  * Up to `count` buggy mutants of `reference`: each ONE edit from the
  * sandbox's editor over every line, drawn by the seeded generator — an
- * operator first (uniformly among those the program offers), then one of
- * its edits — and kept when the mutant parses and fails at least one test.
+ * operator first (uniformly among those the program offers, less
+ * NOT_UNDONE_BY_ONE_EDIT), then one of its edits — and kept when the mutant
+ * parses and fails at least one test.
  * At most `count × tries` draws.
  */
 export async function mutantsOf(
@@ -97,7 +106,7 @@ export async function mutantsOf(
   const byOperator = new Map<EditOperator, Edit[]>();
   const target = normaliseCode(reference);
   for (const edit of edits) {
-    if (normaliseCode(edit.code) === target) continue;
+    if (normaliseCode(edit.code) === target || NOT_UNDONE_BY_ONE_EDIT.includes(edit.operator)) continue;
     byOperator.set(edit.operator, [...(byOperator.get(edit.operator) ?? []), edit]);
   }
   const random = seededRandom(options.key, options.seed);
