@@ -3,6 +3,7 @@
  * returns an execution report: the Python pool, the JavaScript pool, the
  * router over both; remote workers would be one more implementation.
  */
+import type { Edit, EditRequest } from "../shared/schema/edits.ts";
 import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
 
 export interface ExecuteOptions {
@@ -82,6 +83,13 @@ export interface Executor {
   admit(language: Language, client: string): void;
   /** Does the program compile? (Used to tell a program from prose in an unfenced model reply.) */
   checkSyntax(language: Language, code: string, options?: ExecuteOptions): Promise<SyntaxCheck>;
+  /**
+   * Small edits of the program at the request's sites, on its syntax tree
+   * (the repair search's candidates; src/shared/schema/edits.ts). Resolves
+   * [] when the program does not parse or the sandbox could not answer;
+   * rejects only on abort.
+   */
+  edits(language: Language, request: EditRequest, options?: ExecuteOptions): Promise<readonly Edit[]>;
   health(): ExecutorHealth;
   close(): Promise<void>;
 }
@@ -93,6 +101,7 @@ export function forClient(executor: Executor, client: string): Executor {
     execute: (job, options) => executor.execute(job, { ...options, client }),
     admit: (language) => executor.admit(language, client),
     checkSyntax: (language, code, options) => executor.checkSyntax(language, code, { ...options, client }),
+    edits: (language, request, options) => executor.edits(language, request, { ...options, client }),
     health: () => executor.health(),
     close: () => executor.close(),
   };

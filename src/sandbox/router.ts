@@ -5,6 +5,7 @@
  * `language_unavailable` (HTTP 503), while the other languages go on.
  */
 import { SandboxError } from "../shared/errors.ts";
+import type { Edit, EditRequest } from "../shared/schema/edits.ts";
 import type { ExecutionJob, ExecutionReport, Language } from "../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "./executor.ts";
 
@@ -51,6 +52,13 @@ export class SandboxRouter implements Executor {
 
   checkSyntax(language: Language, code: string, options?: ExecuteOptions): Promise<SyntaxCheck> {
     return rejecting(() => this.executorFor(language).checkSyntax(language, code, options));
+  }
+
+  /** A language without a pool has no edits: the seam rejects edits only on abort. */
+  edits(language: Language, request: EditRequest, options?: ExecuteOptions): Promise<readonly Edit[]> {
+    const executor = this.byLanguage.get(language);
+    if (executor === undefined) return Promise.resolve([]);
+    return rejecting(() => executor.edits(language, request, options));
   }
 
   /**

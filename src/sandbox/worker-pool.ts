@@ -8,6 +8,7 @@
  */
 import { AbortedError, OverloadedError, SandboxError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
+import { Edit } from "../shared/schema/edits.ts";
 import type { ExecutionJob } from "../shared/schema/execution.ts";
 import { worstCaseMs, type ExecuteOptions, type SyntaxCheck, type WorkerCounts } from "./executor.ts";
 import { FairQueue } from "./fair-queue.ts";
@@ -370,6 +371,29 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
     });
   }
 
+  /**
+   * Edits of a program on the next free worker: `ask` asks the worker. What
+   * comes back is checked item by item against the Edit schema (the rest is
+   * dropped); a failure of the worker is logged and answered with no edits.
+   * Rejects only when `options.signal` aborts, as soon as it does (the
+   * worker finishes its answer, bounded in time, and it is ignored).
+   */
+  edits(options: ExecuteOptions, ask: (process: Process) => Promise<unknown>): Promise<readonly Edit[]> {
+    const answer = this.enqueue<readonly Edit[]>({ signal: options.signal, client: options.client, worstCaseMs: EDITS_WORST_CASE_MS }, async (slot, resolve) => {
+      try {
+        resolve(validEdits(await ask(slot.process), this.options.logger));
+      } catch (error) {
+        this.options.logger.warn(`an edits request failed in a ${this.options.workerName}`, { slot: slot.index, error: String(error) });
+        resolve([]);
+      }
+    });
+    return untilAborted(answer, options.signal).catch((error: unknown) => {
+      if (error instanceof AbortedError) throw error;
+      // Refused or shut down: no edits, as the seam promises.
+      return [];
+    });
+  }
+
   counts(): WorkerCounts {
     const count = (state: Slot<Process, Info>["state"]): number => this.slots.filter((slot) => slot.state === state).length;
     return { size: this.slots.length, ready: count("idle"), busy: count("busy"), queued: this.queue.size, restarts: this.restarts };
@@ -404,6 +428,32 @@ export class WorkerSlots<Process extends PoolProcess<Info>, Info> {
       }),
     );
   }
+}
+
+/** The most an edits request holds a worker: the fork server's child deadline (8 s) and the reply. */
+const EDITS_WORST_CASE_MS = 9_000;
+
+/** The items of a reply that are edits as the schema defines them; the others are dropped (and counted in the log). */
+export function validEdits(reply: unknown, logger: Logger): Edit[] {
+  if (!Array.isArray(reply)) return [];
+  const edits: Edit[] = [];
+  for (const item of reply) {
+    const parsed = Edit.safeParse(item);
+    if (parsed.success) edits.push(parsed.data);
+  }
+  if (edits.length < reply.length) logger.warn("edits that do not match the schema were dropped", { dropped: reply.length - edits.length });
+  return edits;
+}
+
+/** `promise`, or a rejection with AbortedError as soon as `signal` aborts. */
+function untilAborted<Result>(promise: Promise<Result>, signal: AbortSignal | undefined): Promise<Result> {
+  if (signal === undefined) return promise;
+  return new Promise<Result>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError("sandbox", "the edits request was cancelled"));
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** A report for a run the sandbox itself could not complete. */

@@ -2,8 +2,8 @@
 
 Protocol with the tracefix server (Node): one JSON object per line on the
 descriptors given at start; requests {"id", "op": "run" | "ping" | "syntax" |
-"cancel", ...}, responses {"id", "ok", "report" | "error" | "info" |
-"syntax"}, and, unasked, {"id": null, "retire": reason} when this fork
+"edits" | "cancel", ...}, responses {"id", "ok", "report" | "error" | "info" |
+"syntax" | "edits"}, and, unasked, {"id": null, "retire": reason} when this fork
 server can no longer promise a clean run and should be replaced.
 
 A run = one program and its tests. The tests run in a pre-forked child, in
@@ -25,7 +25,7 @@ import signal
 import sys
 import time
 
-from . import bounds, cleanup, isolation, values
+from . import bounds, cleanup, edits, isolation, values
 from . import child as child_module
 from .children import Children, close
 from .memory import OomCounter
@@ -46,6 +46,13 @@ TIMED_OUT_TRACE_FLOOR = 0.3
 # recording and encoding events costs a few microseconds each.
 TIMED_OUT_EVENTS_PER_SECOND = 20_000
 DEFAULT_TOTAL_MS = 60_000
+# Children that only parse a program (never run it): what they may use.
+SYNTAX_LIMITS = {"seconds": 5, "cpu_seconds": 2, "memory_bytes": 512 << 20}
+# Edits compile every edited program: more CPU and memory, still bounded
+# (edits.py loads at most 512 KiB / 150,000 nodes, ~1-2 s, then generates
+# for edits.SECONDS).
+EDITS_LIMITS = {"seconds": 8, "cpu_seconds": 7, "memory_bytes": 1 << 30}
+EDITS_REPLY_BYTES = edits.MAX_BYTES + (64 << 10)
 
 
 class ProtocolReader:
@@ -367,13 +374,36 @@ class ForkServer:
     def check_syntax(self, source):
         """Does `source` compile? Decided in a throwaway child: compile() on
         hostile input can exhaust the stack, and this process must not."""
+        data = self._ask_child(lambda: _compile_answer(source), SYNTAX_LIMITS, 1 << 20)
+        try:
+            return json.loads(data)
+        except ValueError:
+            return {"ok": False, "message": "the program could not be compiled", "line": None}
+
+    def edits_text(self, request):
+        """The JSON array of edits of the request's program (edits.py), made
+        in a throwaway child like a syntax check; "[]" when the child gave no
+        whole answer (too slow, too big, killed by its limits)."""
+        code, sites, limit = request.get("code"), request.get("sites"), request.get("limit")
+        data = self._ask_child(lambda: edits.generate(code, sites, limit).encode(), EDITS_LIMITS, EDITS_REPLY_BYTES)
+        try:
+            # The child is ours, but it may have been killed halfway through its answer.
+            if isinstance(json.loads(data), list):
+                return data.decode("ascii")
+        except (ValueError, RecursionError):
+            pass
+        return "[]"
+
+    def _ask_child(self, work, limits, max_bytes):
+        """What `work()` (bytes) gives in a throwaway child with `limits`, as
+        the run's uid; b"" when it gives nothing within the time or too much."""
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
-            _compile_in_child(source, write_end, self.run_uid)
+            _answer_in_child(work, write_end, self.run_uid, limits)
         os.close(write_end)
-        data = _read_until(read_end, time.monotonic() + 5)
+        data = _read_until(read_end, time.monotonic() + limits["seconds"], max_bytes)
         os.close(read_end)
         # As root the fork server keeps CAP_KILL: no change of uid to end it.
         try:
@@ -381,10 +411,7 @@ class ForkServer:
         except (ProcessLookupError, PermissionError):
             pass
         os.waitpid(pid, 0)
-        try:
-            return json.loads(data)
-        except ValueError:
-            return {"ok": False, "message": "the program could not be compiled", "line": None}
+        return data
 
     def info(self):
         children = self.children
@@ -441,6 +468,9 @@ class ForkServer:
             self.respond({"id": identifier, "ok": True, "info": self.info()})
         elif operation == "syntax":
             self.respond({"id": identifier, "ok": True, "syntax": self.check_syntax(request.get("code", ""))})
+        elif operation == "edits":
+            # The edits are already JSON (ASCII, checked): spliced, not encoded again.
+            self._write('{"id":' + bounds.encode(identifier) + ',"ok":true,"edits":' + self.edits_text(request) + "}")
         else:
             self.current_request = identifier
             self.respond_report(identifier, self.execute(request))
@@ -516,29 +546,46 @@ class _EmptyOutput:
 _NO_OUTPUT = _EmptyOutput()
 
 
-def _compile_in_child(source, write_end, run_uid):
-    answer = {"ok": True}
+def _answer_in_child(work, write_end, run_uid, limits):
+    """In the forked child: the run's uid, no new privileges, no core, CPU
+    and memory limits; then `work()`, whose bytes go to the pipe. The child
+    never returns (a hostile program parsed here must not reach the fork
+    server's loop)."""
+    data = b""
     try:
         import resource
 
         isolation.common_child_setup()
         if run_uid is not None:
             isolation.drop_privileges(run_uid)
-        resource.setrlimit(resource.RLIMIT_CPU, (2, 2))
-        resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"]))
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+        data = work()
+    except BaseException:  # nothing to say: the parent answers for an empty pipe
+        data = b""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_end, view) :]
+    finally:
+        os._exit(0)
+
+
+def _compile_answer(source):
+    answer = {"ok": True}
+    try:
         compile(source, "<candidate>", "exec")
     except SyntaxError as error:
         answer = {"ok": False, "message": str(error.msg), "line": error.lineno}
     except BaseException as error:  # too deep, too big: not a program we can run
         answer = {"ok": False, "message": f"{type(error).__name__}: {error}", "line": None}
-    try:
-        os.write(write_end, json.dumps(answer).encode())
-    finally:
-        os._exit(0)
+    return json.dumps(answer).encode()
 
 
-def _read_until(descriptor, deadline):
-    data = b""
+def _read_until(descriptor, deadline, max_bytes):
+    """What arrives on `descriptor` until its end or `deadline`; b"" past `max_bytes`."""
+    chunks = []
+    size = 0
     while time.monotonic() < deadline:
         ready, _, _ = select.select([descriptor], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
@@ -546,8 +593,11 @@ def _read_until(descriptor, deadline):
         chunk = os.read(descriptor, READ_CHUNK)
         if not chunk:
             break
-        data += chunk
-    return data
+        size += len(chunk)
+        if size > max_bytes:
+            return b""
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 # Imported once by the fork server, shared copy-on-write by every child: the

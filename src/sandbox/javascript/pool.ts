@@ -20,9 +20,11 @@ import { availableParallelism } from "node:os";
 
 import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
+import type { Edit, EditRequest } from "../../shared/schema/edits.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
 import { clientMessage, hardLimitMs, queueOptions, sandboxErrorReport, withTestNames, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
+import { javascriptEdits } from "./edits.ts";
 import { DEFAULT_WORKER_HEAP_MB, JavaScriptWorkerProcess, type JavaScriptWorkerInfo, type KillReason } from "./worker-process.ts";
 
 export interface JavaScriptPoolOptions {
@@ -255,6 +257,17 @@ export class JavaScriptPool implements Executor {
       (worker) => worker.syntax(code, SYNTAX_LIMIT_MS),
       (worker) => worker.idle(this.idleLimitMs),
     );
+  }
+
+  /** Edits made here, in this process: acorn only parses the program, nothing of it runs. */
+  edits(_language: "javascript", request: EditRequest, options: ExecuteOptions = {}): Promise<readonly Edit[]> {
+    if (options.signal?.aborted) return Promise.reject(new AbortedError("sandbox", "the edits request was cancelled"));
+    try {
+      return Promise.resolve(javascriptEdits(request));
+    } catch (error) {
+      this.logger.warn("JavaScript edits failed", { error: String(error) });
+      return Promise.resolve([]);
+    }
   }
 
   admit(_language: "javascript", client: string): void {

@@ -39,6 +39,7 @@ interface Response {
   readonly report?: unknown;
   readonly info?: ForkServerInfo;
   readonly syntax?: unknown;
+  readonly edits?: unknown;
   readonly retire?: string;
   readonly message?: string;
   readonly error?: { readonly code?: string; readonly message: string };
@@ -244,6 +245,15 @@ export class ForkServerProcess {
       throw new SandboxError(knownCode(response.error?.code), response.error?.message ?? "the syntax check gave no answer");
     }
     return response.syntax;
+  }
+
+  /** Edits of a program (tracefix_harness/edits.py), made by the fork server in a throwaway child; unchecked here. */
+  async edits(request: { readonly code: string; readonly sites: readonly unknown[]; readonly limit: number }): Promise<unknown> {
+    const response = await this.request({ op: "edits", code: request.code, sites: request.sites, limit: request.limit });
+    if (!response.ok || response.edits === undefined) {
+      throw new SandboxError(knownCode(response.error?.code), response.error?.message ?? "the edits request gave no answer");
+    }
+    return response.edits;
   }
 
   /** Send one run; resolves with the fork server's report (unknown shape, checked by the caller). */

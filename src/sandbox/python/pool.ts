@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 
 import { AbortedError, SandboxError } from "../../shared/errors.ts";
 import { consoleLogger, type Logger } from "../../shared/logger.ts";
+import type { Edit, EditRequest } from "../../shared/schema/edits.ts";
 import type { ExecutionJob, ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 import type { ExecuteOptions, Executor, ExecutorHealth, SyntaxCheck } from "../executor.ts";
 import { clientMessage, hardLimitMs, queueOptions, sandboxErrorReport, withTestNames, WorkerSlots, type AdmissionLimits, type Slot } from "../worker-pool.ts";
@@ -226,6 +227,11 @@ export class PythonPool implements Executor {
 
   checkSyntax(_language: "python", code: string, options: ExecuteOptions = {}): Promise<SyntaxCheck> {
     return this.workers.syntaxCheck(options, (worker) => worker.syntax(code));
+  }
+
+  /** Edits made in a throwaway child of a fork server (tracefix_harness/edits.py), checked against the schema. */
+  edits(_language: "python", request: EditRequest, options: ExecuteOptions = {}): Promise<readonly Edit[]> {
+    return this.workers.edits(options, (worker) => worker.edits(request));
   }
 
   private toReport(job: ExecutionJob, raw: RawReport): ExecutionReport {
