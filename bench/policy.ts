@@ -137,7 +137,7 @@ const share = (count: number, total: number): string => `${((100 * count) / Math
 const summary: Record<string, unknown> = {};
 console.log("");
 console.log(
-  `${"set".padEnd(34)} ${"mutants".padStart(7)} ${"fix among".padStart(9)}  ${"order".padEnd(8)} ${"median".padStart(6)} ${"mean".padStart(6)}  ${BUDGETS.map((budget) => `within ${budget}`.padStart(10)).join(" ")}  learned better/same/worse`,
+  `${"set".padEnd(34)} ${"programs".padStart(8)} ${"fix among".padStart(9)}  ${"order".padEnd(8)} ${"median".padStart(6)} ${"mean".padStart(6)}  ${BUDGETS.map((budget) => `within ${budget}`.padStart(10)).join(" ")}  learned better/same/worse`,
 );
 for (const set of [...new Set(outcomes.map((outcome) => outcome.set))]) {
   const rows = outcomes.filter((outcome) => outcome.set === set);
@@ -149,7 +149,7 @@ for (const set of [...new Set(outcomes.map((outcome) => outcome.set))]) {
     const ranks = fixable.map((outcome) => outcome[order] as number);
     const within = BUDGETS.map((budget) => ranks.filter((rank) => rank <= budget).length);
     entry[order] = { median_rank: median(ranks), mean_rank: Number(mean(ranks).toFixed(2)), ...Object.fromEntries(BUDGETS.map((budget, index) => [`within_${budget}`, within[index]])) };
-    const head = order === "hand" ? `${set.padEnd(34)} ${String(rows.length).padStart(7)} ${String(fixable.length).padStart(9)}` : " ".repeat(52);
+    const head = order === "hand" ? `${set.padEnd(34)} ${String(rows.length).padStart(8)} ${String(fixable.length).padStart(9)}` : " ".repeat(53);
     const tail = order === "learned" ? `  ${better}/${fixable.length - better - worse}/${worse}` : "";
     console.log(
       `${head}  ${order.padEnd(8)} ${median(ranks).toFixed(1).padStart(6)} ${mean(ranks).toFixed(1).padStart(6)}  ${within.map((count) => `${count} (${share(count, rows.length)})`.padStart(10)).join(" ")}${tail}`,
