@@ -62,15 +62,22 @@ async function errorOf(response: Response): Promise<{ code: string; message: str
 }
 
 describe("fault localisation", () => {
-  it("puts the loop header that skips the last element first, from the traces of the passing and failing tests", async () => {
-    const job = toExecutionJob(ExecuteRequest.parse({ code: LARGEST, entry_point: "largest", tests: LARGEST_TESTS, trace: { mode: "all", max_tests: 3 } }));
+  it("puts the line only the failing test runs first, and scores every line of the program", async () => {
+    const code = "def sign(x):\n    if x > 0:\n        return 1\n    if x < 0:\n        return 1\n    return 0\n";
+    const tests = [
+      { kind: "call", args: [5], expected: 1 },
+      { kind: "call", args: [0], expected: 0 },
+      { kind: "call", args: [-3], expected: -1 },
+    ];
+    const job = toExecutionJob(ExecuteRequest.parse({ code, entry_point: "sign", tests, trace: { mode: "all", max_tests: 3 } }));
     const report: ExecutionReport = await pool.execute(job);
-    expect(report.tests.map((test) => test.status)).toEqual(["passed", "wrong_answer", "passed"]);
-    const sites = localize(report, LARGEST.split("\n").length);
-    // Lines 3 (the range) and 6 (the return) run in the failing test; line 3 also decides the loop count.
-    expect(sites.slice(0, 3).map((site) => site.line)).toContain(3);
-    expect(sites[0]?.suspiciousness).toBe(1);
-    for (const site of sites) expect(site.suspiciousness).toBeGreaterThan(0);
+    expect(report.tests.map((test) => test.status)).toEqual(["passed", "passed", "wrong_answer"]);
+    const sites = localize(report, code.split("\n").length);
+    expect(sites[0]).toEqual({ line: 5, suspiciousness: 1 });
+    // Lines 3 and 6 run only in passing tests: the least suspicious of the lines that ran.
+    const covered = sites.filter((site) => site.suspiciousness > 0.01);
+    expect(covered.slice(-2).map((site) => site.line)).toEqual([3, 6]);
+    expect(new Set(sites.map((site) => site.line))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
   });
 });
 
