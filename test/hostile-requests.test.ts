@@ -116,7 +116,7 @@ describe("routes answer what a client can act on", () => {
     expect(await errorOf(response)).toMatchObject({ code: "not_found" });
   });
 
-  it("serves the runs API without a model: an empty list, 404 for unknown ids, 503 only to start a run", async () => {
+  it("serves the runs API without a model: an empty list, 404 for unknown ids, 422 only to start a run with nothing to repair", async () => {
     const list = await fetch(`${url}/v1/runs`);
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual({ runs: [] });
@@ -130,8 +130,8 @@ describe("routes answer what a client can act on", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ problem: { prompt: "add", entry_point: "add", tests: [{ kind: "call", args: [1, 2], expected: 3 }] } }),
     });
-    expect(solve.status).toBe(503);
-    expect(await errorOf(solve)).toMatchObject({ code: "model_not_configured" });
+    expect(solve.status).toBe(422);
+    expect(await errorOf(solve)).toMatchObject({ code: "model_required" });
   });
 
   it("refuses a solve whose prompt has no examples to take tests from, instead of calling any program solved", async () => {

@@ -259,12 +259,14 @@ describe("faults", () => {
     );
   });
 
-  it("answers the request without a model with 503 and what to configure", async () => {
+  it("answers a problem without a program, and no model configured, with 422 model_required and what to configure", async () => {
     const { createApp } = await import("../src/server/app.ts");
     const app = createApp({ executor: pool });
     const response = await app.request("/v1/solve", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ problem: ADD }) });
-    expect(response.status).toBe(503);
-    expect(((await response.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "model_not_configured" });
+    expect(response.status).toBe(422);
+    const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+    expect(error).toMatchObject({ code: "model_required" });
+    expect(error.message).toContain("TRACEFIX_LLM_BASE_URL");
   });
 
   it.each([

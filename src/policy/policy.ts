@@ -114,5 +114,11 @@ export interface Policy {
    * the round's programs run untraced, and the policy traces what it needs.
    */
   readonly readsTraces?: boolean | undefined;
+  /**
+   * Its programs are small edits of the given program: after round 1 they
+   * run with time limits taken from the given program's own test times
+   * (run-context.ts, trialLimits), so that an edit that loops costs little.
+   */
+  readonly timesFromGiven?: boolean | undefined;
   propose(request: ProposeRequest): Promise<ProposeResult>;
 }

@@ -35,7 +35,19 @@ interface RoundState {
   readonly signal: AbortSignal;
   readonly candidates: Candidate[];
   readonly evaluations: Promise<void>[];
+  /** The round's executions in proposal order, each stoppable alone. */
+  readonly trials: Trial[];
   solved: Candidate | undefined;
+  /** The proposal position of `solved`. */
+  solvedAt: number;
+}
+
+interface Trial {
+  readonly position: number;
+  readonly controller: AbortController;
+  /** Held here: a signal made by AbortSignal.any is only kept alive by its holders, and must fire. */
+  readonly signal: AbortSignal;
+  settled: Promise<unknown>;
 }
 
 function newCandidate(round: number, chain: number | null, proposal: Proposal, id: string): Candidate {
@@ -90,24 +102,48 @@ function endedEarly(state: RoundState, context: RunContext): boolean {
   return state.controller.signal.aborted && !context.signal.aborted;
 }
 
+/**
+ * "end-round": the round's answer is the passing program proposed first
+ * (the policy's order, not whichever the sandbox finished first): the
+ * programs proposed after it stop at once, the round itself once every
+ * program before it has been decided.
+ */
+function settlePass(state: RoundState, candidate: Candidate, position: number): void {
+  if (state.solved !== undefined && state.solvedAt < position) return;
+  state.solved = candidate;
+  state.solvedAt = position;
+  for (const trial of state.trials) if (trial.position > position) trial.controller.abort();
+  const earlier = state.trials.filter((trial) => trial.position < position).map((trial) => trial.settled);
+  void Promise.allSettled(earlier).then(() => {
+    if (state.solved === candidate) state.controller.abort(); // the rest of the round is no longer needed
+  });
+}
+
 /** Executes a new candidate (unless the strategy collects only) and applies the round's rule when it passes. */
 async function consider(context: RunContext, state: RoundState, candidate: Candidate, chain: Chain | undefined): Promise<void> {
+  const position = state.candidates.length;
   state.candidates.push(candidate);
   context.candidates.push(candidate);
   if (chain !== undefined) chain.latest = candidate;
   if (!state.options.execute) return;
+  // Proposed after the round's answer: not worth running.
+  if (state.options.onPass === "end-round" && state.solved !== undefined && position > state.solvedAt) return;
+  const controller = new AbortController();
+  const trial: Trial = { position, controller, signal: AbortSignal.any([state.signal, controller.signal]), settled: Promise.resolve() };
+  state.trials.push(trial);
+  const evaluation = context.evaluate(candidate, trial.signal);
+  trial.settled = evaluation.catch(() => undefined);
   try {
-    state.channel.push(await context.evaluate(candidate, state.signal));
+    state.channel.push(await evaluation);
   } catch (error) {
-    if (error instanceof AbortedError && endedEarly(state, context)) return;
+    if (error instanceof AbortedError && (trial.controller.signal.aborted || endedEarly(state, context)) && !context.signal.aborted) return;
     throw error;
   }
   if (candidate.report?.status !== "passed") return;
   if (state.options.onPass === "end-chain") {
     for (const owner of chain === undefined ? context.chains : [chain]) owner.passing ??= candidate;
-  } else if (state.options.onPass === "end-round" && state.solved === undefined) {
-    state.solved = candidate;
-    state.controller.abort(); // the rest of the round is no longer needed
+  } else if (state.options.onPass === "end-round") {
+    settlePass(state, candidate, position);
   }
 }
 
@@ -212,7 +248,7 @@ export async function* runRound(context: RunContext, round: number, options: Rou
   const controller = new AbortController();
   const signal = AbortSignal.any([context.signal, controller.signal]);
   setMaxListeners(0, signal);
-  const state: RoundState = { round, options, channel: new EventChannel(), controller, signal, candidates: [], evaluations: [], solved: undefined };
+  const state: RoundState = { round, options, channel: new EventChannel(), controller, signal, candidates: [], evaluations: [], trials: [], solved: undefined, solvedAt: Number.POSITIVE_INFINITY };
   const work = repair !== undefined ? givenRound(context, state, repair) : proposalRound(context, state);
   for await (const event of state.channel.drain(work)) yield event;
   await work;

@@ -13,7 +13,7 @@ import { PolicyAbortedError, PolicyError, TracefixError } from "../shared/errors
 import type { Logger } from "../shared/logger.ts";
 import type { Prompts } from "../shared/prompts.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
-import type { ExecutionReport, TestSpec } from "../shared/schema/execution.ts";
+import type { ExecutionReport, Limits, TestSpec } from "../shared/schema/execution.ts";
 import { buildJob } from "../shared/schema/requests.ts";
 import type { CandidateStatus, RoundSummary, Usage } from "../shared/schema/solve.ts";
 import { diagnostics } from "../trace/index.ts";
@@ -79,6 +79,25 @@ export function usageOf(tokens: TokenUsage, executions: number, wallMs: number):
   };
 }
 
+/** How much slower than the given program an edit of it may be, per test and in all (a fix is rarely slower than the bug). */
+const TRIAL_SLOWDOWN = 5;
+const TRIAL_MIN_TIMEOUT_MS = 200;
+/** When the given program finished no test (it loops): 250 ms per test, and one timeout ends a trial. */
+const TRIAL_TIMEOUT_UNKNOWN_MS = 250;
+
+/**
+ * Limits for edits of the given program: 5× its slowest finished test per
+ * test (at least 200 ms), 5× its total in all, never more than the
+ * request's; a trial's budget leaves room for one timeout, not one per test.
+ */
+export function trialLimitsFrom(limits: Limits, given: ExecutionReport): Limits {
+  const finished = given.tests.flatMap((test) => (test.duration_ms === null || test.status === "timeout" ? [] : [test.duration_ms]));
+  const timeout = finished.length === 0 ? TRIAL_TIMEOUT_UNKNOWN_MS : Math.max(TRIAL_MIN_TIMEOUT_MS, Math.ceil(TRIAL_SLOWDOWN * Math.max(...finished)) + 100);
+  const timeoutMs = Math.min(limits.timeout_ms, timeout);
+  const total = Math.max(timeoutMs + 200, Math.ceil(TRIAL_SLOWDOWN * finished.reduce((sum, duration) => sum + duration, 0)) + 500);
+  return { ...limits, timeout_ms: timeoutMs, total_ms: Math.max(100, Math.min(limits.total_ms, total)) };
+}
+
 export class RunContext {
   readonly request: RunRequest;
   readonly deps: ScalingDependencies;
@@ -93,6 +112,8 @@ export class RunContext {
   private readonly startedAt = performance.now();
   /** The same program is run once per run (the public tests do not change). */
   private readonly executions = new Map<string, Promise<ExecutionReport>>();
+  /** The limits candidates run with: the request's, or (timesFromGiven) ones taken from the given program's times. */
+  private trialLimits: Limits;
   private tokens: TokenUsage = NO_USAGE;
   private executionCount = 0;
   /** What the model endpoint last failed with: a run stopped at its deadline says it (e.g. rate limited). */
@@ -107,6 +128,7 @@ export class RunContext {
     setMaxListeners(0, this.signal);
     this.chains = Array.from({ length: input.request.n }, (_, index) => ({ index, attempts: [], passing: undefined, latest: undefined }));
     this.tests = publicTests(input.request.problem);
+    this.trialLimits = input.request.limits;
   }
 
   get deadlinePassed(): boolean {
@@ -115,7 +137,7 @@ export class RunContext {
 
   get problem(): PolicyProblem {
     const problem = this.request.problem;
-    return { language: problem.language, prompt: problem.prompt, entryPoint: problem.entry_point, tests: this.tests, limits: this.request.limits };
+    return { language: problem.language, prompt: problem.prompt, entryPoint: problem.entry_point, tests: this.tests, limits: this.trialLimits };
   }
 
   addUsage(usage: TokenUsage, executions = 0): void {
@@ -151,8 +173,8 @@ export class RunContext {
   }
 
   /** A job of `code` against `tests`; traced jobs re-run one failing test for the diagnostics. */
-  job(code: string, tests: readonly TestSpec[], traced: boolean): ReturnType<typeof buildJob> {
-    const { problem, trace, limits } = this.request;
+  job(code: string, tests: readonly TestSpec[], traced: boolean, limits: Limits = this.trialLimits): ReturnType<typeof buildJob> {
+    const { problem, trace } = this.request;
     return buildJob({
       language: problem.language,
       code,
@@ -180,6 +202,7 @@ export class RunContext {
   async evaluate(candidate: Candidate, signal: AbortSignal): Promise<RunEventPayload> {
     if (candidate.code !== null) {
       candidate.report = await this.execute(candidate.code, signal);
+      if (candidate.source === "given" && this.deps.policy.timesFromGiven === true) this.trialLimits = trialLimitsFrom(this.request.limits, candidate.report);
       candidate.standing = etaStanding(candidate.report);
       candidate.feedback = candidate.report.status === "passed" ? "All tests passed." : this.feedbackFor(candidate.code, candidate.report);
     }
@@ -254,7 +277,7 @@ export class RunContext {
     if (tests.length === 0 || answer.code === null) return null;
     try {
       this.executionCount += 1;
-      const report = await this.deps.executor.execute(this.job(answer.code, tests, false), { signal: this.signal });
+      const report = await this.deps.executor.execute(this.job(answer.code, tests, false, this.request.limits), { signal: this.signal });
       return report.status === "error" ? null : { passed: report.passed, total: report.total };
     } catch {
       return null;

@@ -126,6 +126,7 @@ export class RepairPolicy implements Policy {
   readonly description: string;
   readonly plansRound = true;
   readonly readsTraces = false;
+  readonly timesFromGiven = true;
   private readonly order: EditOrder;
   private readonly beam: number;
 
