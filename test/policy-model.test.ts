@@ -324,11 +324,15 @@ describe("the server's start-up with its policy model", () => {
     }
   }, 60_000);
 
-  it("with the shipped model: the repair search uses the policy model, and /healthz says where it runs", async () => {
-    const started = await startServer({});
+  it("with the shipped model and CUDA asked for: the repair search uses the policy model, one line about CUDA, /healthz says where it runs", async () => {
+    const started = await startServer({ TRACEFIX_POLICY_PROVIDER: "cuda" });
     try {
       const health = (await (await fetch(`${started.url}/healthz`)).json()) as Health;
-      expect(health.policy_model).toMatchObject({ loaded: true, order: "policy model", provider: "cpu" });
+      expect(health.policy_model).toMatchObject({ loaded: true, order: "policy model" });
+      const cudaLines = started.log().split("\n").filter((line) => line.includes("CUDA") && line.includes("policy model"));
+      if (health.policy_model.provider === "cpu") expect(cudaLines).toHaveLength(1);
+      else expect(health.policy_model.provider).toBe("cuda");
+      expect(started.log()).not.toContain("onnxruntime_src");
       expect(health.policy_model.heldout_median_rank?.learned).toBeTypeOf("number");
       const run = await repairRun(started.url);
       expect(run).toMatchObject({ status: "solved" });
