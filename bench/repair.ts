@@ -1,5 +1,5 @@
 /**
- * npm run bench:repair [-- --quixbugs PATH] [--n 200] [--rounds 3] [--only name,name]
+ * npm run bench:repair [-- --quixbugs PATH] [--n 200] [--rounds 3] [--only name,name] [--order hand|policy]
  *
  * The built-in repair search through /v1/solve over real HTTP, no model:
  * each QuixBugs buggy program with public tests = every other test,
@@ -7,15 +7,19 @@
  * program's tests when it has only a `check`); `policy: "repair"`.
  * Prints per problem whether it was solved and its hidden tests all pass,
  * the candidates run, the rounds and the time, then the totals and the
- * median time. Target: >= 30/40 repaired with every hidden test passing,
+ * median time. `--order policy`: the repair search orders its edits with
+ * the policy model (models/policy, as the server does when it loads one)
+ * instead of the hand order. Target: >= 30/40 repaired with every hidden test passing,
  * median <= 3 s per problem on 2 cores.
  */
 import { serve } from "@hono/node-server";
 
 import { datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
+import { HAND_ORDER, loadPolicyModel, RepairPolicy } from "../src/policy/index.ts";
 import { PythonPool } from "../src/sandbox/index.ts";
+import { loadPrompts, MemoryRunStore, RunManager } from "../src/scaling/index.ts";
 import { createApp } from "../src/server/app.ts";
-import { silentLogger } from "../src/shared/logger.ts";
+import { consoleLogger, silentLogger } from "../src/shared/logger.ts";
 import type { TestSpec } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
 import type { SolveResult } from "../src/shared/schema/solve.ts";
@@ -29,9 +33,13 @@ const file = option("quixbugs", process.env["TRACEFIX_QUIXBUGS"] ?? datasetPath(
 const n = Number(option("n", "200"));
 const rounds = Number(option("rounds", "3"));
 const only = option("only", "").split(",").filter((name) => name !== "");
+const orderName = option("order", "hand");
+if (orderName !== "hand" && orderName !== "policy") throw new Error(`--order is hand or policy, not ${orderName}`);
 
 const pool = await PythonPool.start({ logger: silentLogger });
-const app = createApp({ executor: pool, logger: silentLogger });
+const order = orderName === "policy" ? await loadPolicyModel({ logger: consoleLogger }) : HAND_ORDER;
+const runs = new RunManager({ policies: { repair: new RepairPolicy({ order }) }, executor: pool, prompts: loadPrompts(), logger: silentLogger }, new MemoryRunStore());
+const app = createApp({ executor: pool, logger: silentLogger, runs });
 const url = await new Promise<string>((resolve) => {
   serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));
 });
@@ -87,7 +95,7 @@ async function repair(record: DatasetRecord): Promise<Outcome> {
 }
 
 const records = (await loadDataset(file)).filter((record) => record.buggy_code !== null && (only.length === 0 || only.some((name) => record.id.endsWith(`/${name}`))));
-console.log(`repair search, policy "repair", n ${n}, rounds ${rounds}, ${records.length} QuixBugs programs, ${pool.health().workers.size} sandbox workers`);
+console.log(`repair search, policy "repair" (${order.name} order), n ${n}, rounds ${rounds}, ${records.length} QuixBugs programs, ${pool.health().workers.size} sandbox workers`);
 const outcomes: Outcome[] = [];
 for (const record of records) {
   const outcome = await repair(record);

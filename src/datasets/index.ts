@@ -1,5 +1,5 @@
 /**
- * The shared benchmark data (HumanEval, QuixBugs; ../shared/data/README.md)
+ * The shared benchmark data (HumanEval, QuixBugs, MBPP; ../shared/data/README.md)
  * as tracefix problems. The files are read from a directory given by the
  * caller or TRACEFIX_DATA_DIR, never copied into this repository.
  */
@@ -27,7 +27,12 @@ export interface DatasetRecord {
   readonly tests: readonly DatasetTest[];
   readonly test_code: string;
   readonly float_abs_tol_arg_index?: number | null;
+  /** MBPP: the asserts, one per entry, and code they need first (imports, definitions), often empty. */
+  readonly test_list?: readonly string[];
+  readonly test_setup_code?: string;
 }
+
+export type DatasetName = "humaneval" | "quixbugs" | "mbpp";
 
 let configured: string | undefined;
 
@@ -37,11 +42,11 @@ export function dataDirectory(): string {
   return configured;
 }
 
-export function datasetPath(name: "humaneval" | "quixbugs", directory = dataDirectory()): string {
+export function datasetPath(name: DatasetName, directory = dataDirectory()): string {
   return path.join(directory, `${name}.jsonl`);
 }
 
-export function datasetAvailable(name: "humaneval" | "quixbugs", directory = dataDirectory()): boolean {
+export function datasetAvailable(name: DatasetName, directory = dataDirectory()): boolean {
   return existsSync(datasetPath(name, directory));
 }
 
@@ -72,4 +77,14 @@ export function testsOf(record: DatasetRecord): TestSpec[] {
     }
     return spec;
   });
+}
+
+/**
+ * An MBPP record's tests: each assert of its `test_list` as one `assert`
+ * test (so a program can pass some and fail others), its `test_setup_code`
+ * first where it has one.
+ */
+export function mbppTests(record: DatasetRecord): TestSpec[] {
+  const setup = (record.test_setup_code ?? "").trim();
+  return (record.test_list ?? []).map((code): TestSpec => ({ kind: "assert", code: setup === "" ? code : `${setup}\n${code}` }));
 }

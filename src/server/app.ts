@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 
 import type { RewardModelStatus } from "../judge/index.ts";
-import { RepairPolicy } from "../policy/index.ts";
+import { HAND_ORDER, RepairPolicy, type PolicyModelStatus } from "../policy/index.ts";
 import { DEFAULT_ADMISSION, type Executor } from "../sandbox/index.ts";
 import { MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
@@ -36,6 +36,8 @@ export interface ServerDependencies {
   readonly selection?: SelectionServices;
   /** The reward model's state, for /healthz. */
   readonly reward?: RewardModelStatus;
+  /** The repair search's order (its policy model, or the hand order), for /healthz. */
+  readonly policyModel?: PolicyModelStatus;
   /** Shown in /healthz: the effective configuration (no secrets). */
   readonly configuration?: Record<string, unknown>;
 }
@@ -64,6 +66,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
       sandbox,
       runs: { live: runs.running, model_configured: runs.modelConfigured },
       reward: dependencies.reward ?? { loaded: false, reason: "not loaded by this server" },
+      policy_model: dependencies.policyModel ?? { loaded: false, order: HAND_ORDER.name, reason: "not loaded by this server" },
       ...(dependencies.configuration === undefined ? {} : { configuration: dependencies.configuration }),
     });
   });

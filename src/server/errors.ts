@@ -51,6 +51,10 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   model_auth_failed: 502,
   model_not_found: 502,
   model_request_rejected: 502,
+  // The policy model is loaded at start-up only; a failure there falls back to the hand order, so no request sees these.
+  policy_model_missing: 503,
+  policy_model_mismatch: 503,
+  policy_model_unreadable: 503,
   deadline_exceeded: 504,
   no_program: 502,
   reward_model_unavailable: 503,

@@ -1,14 +1,23 @@
 /**
  * `npm start`: read the configuration, start the sandbox pools, the reward
- * model and the HTTP server, then show the sandbox doing its job once on a
- * small buggy program.
+ * model, the repair search's policy model and the HTTP server, then show the
+ * sandbox doing its job once on a small buggy program.
  */
 import { readFileSync } from "node:fs";
 
 import { serve } from "@hono/node-server";
 
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
-import { LlmPolicy, modelFromConfig, RepairPolicy } from "../policy/index.ts";
+import {
+  DEFAULT_POLICY_DIRECTORY,
+  HAND_ORDER,
+  LlmPolicy,
+  loadPolicyModel,
+  modelFromConfig,
+  RepairPolicy,
+  type PolicyModel,
+  type PolicyModelStatus,
+} from "../policy/index.ts";
 import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
 import { loadConfig, publicConfig, type Config } from "../shared/config.ts";
@@ -46,6 +55,22 @@ async function startRewardModel(config: Config, logger: Logger): Promise<{ model
   }
 }
 
+/** The repair search's policy model, or the hand order: one line saying which and why, never an error at request time. */
+async function startPolicyModel(config: Config, logger: Logger): Promise<{ model: PolicyModel | undefined; status: PolicyModelStatus }> {
+  try {
+    const model = await loadPolicyModel({ directory: config.policyModel.directory, provider: config.policyModel.provider, logger });
+    const ranks = model.status.heldout_median_rank;
+    logger.info(`policy model: ${model.description}, held-out median rank of the fix ${ranks?.learned ?? "?"} (hand order ${ranks?.hand ?? "?"})`);
+    return { model, status: model.status };
+  } catch (error) {
+    logger.error(`policy model not loaded, the repair search uses the hand order: ${(error as Error).message}`);
+    return {
+      model: undefined,
+      status: { loaded: false, order: HAND_ORDER.name, directory: config.policyModel.directory ?? DEFAULT_POLICY_DIRECTORY, reason: (error as Error).message },
+    };
+  }
+}
+
 function listen(config: Config, app: ReturnType<typeof createApp>, executor: Executor, runs: RunManager, logger: Logger): void {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
@@ -72,10 +97,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logFormat);
   const executor = await startSandbox(config, logger);
   const reward = await startRewardModel(config, logger);
+  const policyModel = await startPolicyModel(config, logger);
   const model = modelFromConfig(config.llm, logger);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy() };
+  const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy({ order: policyModel.model ?? HAND_ORDER }) };
   const runs = new RunManager({ policies, model, executor, prompts, logger, scorer: reward.model }, new MemoryRunStore(), { maxRuns: config.maxRuns });
   if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve repairs given programs with the built-in search; problems without code answer 422");
   else logger.info(`language model: ${model.description}`);
@@ -87,6 +113,7 @@ async function main(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     selection: { prompts, model, scorer: reward.model },
     reward: reward.status,
+    policyModel: policyModel.status,
     queueTimeoutMs: config.sandbox.admission.maxWaitMs + 500,
     configuration: publicConfig(config),
   });

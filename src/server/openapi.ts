@@ -118,7 +118,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       },
       "/healthz": {
         get: {
-          summary: "Sandbox isolation, interpreter, workers; the reward model and where it runs",
+          summary: "Sandbox isolation, interpreter, workers; the reward model, the repair search's order (policy model or hand) and where they run",
           responses: { "200": { description: "health" } },
         },
       },

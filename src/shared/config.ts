@@ -37,6 +37,8 @@ const Variables = z.object({
   OPENAI_API_KEY: text,
   TRACEFIX_REWARD_MODEL: text,
   TRACEFIX_REWARD_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
+  TRACEFIX_POLICY_MODEL: text,
+  TRACEFIX_POLICY_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
   TRACEFIX_DATA_DIR: text,
   LOG_FORMAT: z.enum(["text", "json"]).default("text"),
 });
@@ -63,6 +65,8 @@ export interface Config {
   /** The OpenAI-compatible endpoint, when one is configured. */
   readonly llm: LlmEndpoint | undefined;
   readonly reward: { readonly directory: string | undefined; readonly provider: "auto" | "cuda" | "cpu" };
+  /** The repair search's policy model (models/policy by default); the hand order when it cannot be loaded. */
+  readonly policyModel: { readonly directory: string | undefined; readonly provider: "auto" | "cuda" | "cpu" };
   /** HumanEval/QuixBugs/MBPP JSONL (tests, benchmarks, training data). */
   readonly dataDirectory: string;
   readonly logFormat: "text" | "json";
@@ -115,6 +119,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxBodyBytes: variables.TRACEFIX_MAX_BODY_BYTES,
     llm: endpointOf(variables),
     reward: { directory: variables.TRACEFIX_REWARD_MODEL, provider: variables.TRACEFIX_REWARD_PROVIDER },
+    policyModel: { directory: variables.TRACEFIX_POLICY_MODEL, provider: variables.TRACEFIX_POLICY_PROVIDER },
     dataDirectory: variables.TRACEFIX_DATA_DIR ?? path.resolve(REPOSITORY_ROOT, "../shared/data"),
     logFormat: variables.LOG_FORMAT,
   };

@@ -51,6 +51,9 @@ export const ERROR_CODES = [
   "model_auth_failed",
   "model_not_found",
   "model_request_rejected",
+  "policy_model_missing",
+  "policy_model_mismatch",
+  "policy_model_unreadable",
   // runs
   "aborted",
   "deadline_exceeded",
