@@ -58,7 +58,7 @@ export interface EditOrder {
 
 export function handScore(ranked: RankedEdit): number {
   const { edit, site } = ranked;
-  return site.suspiciousness * OPERATOR_PRIOR[edit.operator] * (1 - Math.min(0.5, SIZE_PENALTY * edit.size)) - 0.1 * ranked.parentRank;
+  return site.suspiciousness * OPERATOR_PRIOR[edit.operator] * (1 - Math.min(0.5, SIZE_PENALTY * edit.size));
 }
 
 export const HAND_ORDER: EditOrder = {

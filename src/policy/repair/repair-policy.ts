@@ -117,6 +117,19 @@ function parentsOf(request: ProposeRequest, beam: number): Parent[] {
   return usable.slice(0, beam).map((attempt, rank) => ({ attempt, rank }));
 }
 
+/**
+ * The beam's edits in one list: each parent's in its own order, taken in
+ * turn from the best parent down. Scores are compared only within a parent:
+ * the policy model was trained on edits of one program, and its scores of
+ * different programs' edits are not on one scale.
+ */
+function interleave(lists: readonly (readonly RankedEdit[])[]): RankedEdit[] {
+  const merged: RankedEdit[] = [];
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  for (let index = 0; index < longest; index++) for (const list of lists) if (index < list.length) merged.push(list[index] as RankedEdit);
+  return merged;
+}
+
 function editDepth(attempt: Attempt): number {
   return attempt.edit?.depth ?? 0;
 }
@@ -153,17 +166,22 @@ export class RepairPolicy implements Policy {
         }),
       ),
     );
-    const candidates = found.flatMap((entry) => entry?.edits ?? []);
-    const scores = await this.order.score(candidates);
-    const ordered = candidates
-      .map((candidate, position) => ({ candidate, score: scores[position] ?? 0, position }))
-      .sort((left, right) => right.score - left.score || left.position - right.position);
+    const perParent = await Promise.all(found.map((entry) => this.ordered(entry?.edits ?? [])));
     return {
-      proposals: this.firstUntried(ordered.map((entry) => entry.candidate), triedCodes(request), request.k, parents),
+      proposals: this.firstUntried(interleave(perParent), triedCodes(request), request.k, parents),
       usage: NO_USAGE,
       executions: parents.length,
       localization: found.find((entry) => entry !== undefined)?.sites.filter((site) => site.suspiciousness > 0.02),
     };
+  }
+
+  /** One parent's edits, most promising first by the order (ties: the editor's order). */
+  private async ordered(edits: readonly RankedEdit[]): Promise<RankedEdit[]> {
+    const scores = await this.order.score(edits);
+    return edits
+      .map((edit, position) => ({ edit, score: scores[position] ?? 0, position }))
+      .sort((left, right) => right.score - left.score || left.position - right.position)
+      .map((entry) => entry.edit);
   }
 
   private firstUntried(ordered: readonly RankedEdit[], tried: Set<string>, k: number, parents: readonly Parent[]): Proposal[] {
