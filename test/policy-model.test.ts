@@ -6,7 +6,7 @@
  * falls back to the hand order (one log line, /healthz says so); with the
  * shipped model the server's repair search uses it.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -30,6 +30,7 @@ import {
 } from "../src/policy/index.ts";
 import type { EditOperator } from "../src/shared/schema/edits.ts";
 import { silentLogger } from "../src/shared/logger.ts";
+import { startServerProcess, stopServerProcess, type StartedServer } from "./support/server-process.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -229,44 +230,8 @@ describe("loading a policy model", () => {
 });
 
 describe("the server's start-up with its policy model", () => {
-  interface Started {
-    readonly child: ChildProcess;
-    readonly url: string;
-    readonly log: () => string;
-  }
-
-  async function startServer(environment: Record<string, string>): Promise<Started> {
-    const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith("TRACEFIX_LLM") && name !== "OPENAI_API_KEY" && name !== "TRACEFIX_POLICY_MODEL"),
-    );
-    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/server/main.ts"], {
-      cwd: ROOT,
-      env: { ...clean, PORT: "0", TRACEFIX_SANDBOX_WORKERS: "1", TRACEFIX_POLICY_PROVIDER: "cpu", ...environment },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let log = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 30_000);
-      const read = (chunk: Buffer): void => {
-        log += chunk.toString();
-        const match = /listening on (http:\/\/[\d.:]+)/.exec(log);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(match[1] as string);
-        }
-      };
-      child.stdout?.on("data", read);
-      child.stderr?.on("data", read);
-      child.once("exit", (code) => reject(new Error(`the server exited (${code}):\n${log}`)));
-    });
-    return { child, url, log: () => log };
-  }
-
-  async function stop(started: Started): Promise<void> {
-    const exited = new Promise((resolve) => started.child.once("exit", resolve));
-    started.child.kill("SIGTERM");
-    await exited;
-  }
+  const startServer = (environment: Record<string, string>): Promise<StartedServer> => startServerProcess({ TRACEFIX_POLICY_PROVIDER: "cpu", ...environment }, ["TRACEFIX_POLICY_MODEL"]);
+  const stop = stopServerProcess;
 
   interface Health {
     policy_model: { loaded: boolean; order: string; provider?: string; reason?: string; heldout_median_rank?: { learned: number; hand: number } };

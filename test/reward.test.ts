@@ -5,7 +5,6 @@
  * start-up with a good and a broken model, the reward judge in /v1/select
  * and in the sequential strategy.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,9 +32,10 @@ import type { ExecutionReport } from "../src/shared/schema/execution.ts";
 import { SelectResult, SolveResult } from "../src/shared/schema/solve.ts";
 import { fenced } from "./support/fake-llm.ts";
 import { job, startPool } from "./support/sandbox.ts";
+import { startServerProcess, stopServerProcess, type StartedServer } from "./support/server-process.ts";
 import { startSolveServer } from "./support/solve-server.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
+
 
 let pool: PythonPool;
 let reward: RewardModel;
@@ -221,44 +221,8 @@ describe("loading a reward model", () => {
 });
 
 describe("the server's start-up with its reward model", () => {
-  interface Started {
-    readonly child: ChildProcess;
-    readonly url: string;
-    readonly log: () => string;
-  }
-
-  async function startServer(environment: Record<string, string>): Promise<Started> {
-    const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith("TRACEFIX_LLM") && name !== "OPENAI_API_KEY" && name !== "TRACEFIX_REWARD_MODEL"),
-    );
-    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/server/main.ts"], {
-      cwd: ROOT,
-      env: { ...clean, PORT: "0", TRACEFIX_SANDBOX_WORKERS: "1", ...environment },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let log = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 30_000);
-      const read = (chunk: Buffer): void => {
-        log += chunk.toString();
-        const match = /listening on (http:\/\/[\d.:]+)/.exec(log);
-        if (match !== null) {
-          clearTimeout(timer);
-          resolve(match[1] as string);
-        }
-      };
-      child.stdout?.on("data", read);
-      child.stderr?.on("data", read);
-      child.once("exit", (code) => reject(new Error(`the server exited (${code}):\n${log}`)));
-    });
-    return { child, url, log: () => log };
-  }
-
-  async function stop(started: Started): Promise<void> {
-    const exited = new Promise((resolve) => started.child.once("exit", resolve));
-    started.child.kill("SIGTERM");
-    await exited;
-  }
+  const startServer = (environment: Record<string, string>): Promise<StartedServer> => startServerProcess({ ...environment }, ["TRACEFIX_REWARD_MODEL"]);
+  const stop = stopServerProcess;
 
   it("with a mismatched model: starts, logs why, says 'not loaded' in /healthz, and answers a reward request with a clear 503", async () => {
     const directory = mkdtempSync(path.join(tmpdir(), "tracefix-reward-server-"));

@@ -32,24 +32,7 @@ import sys
 import torch
 from torch import nn
 
-
-def load_pairs(path):
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                rows.append(json.loads(line))
-    return rows
-
-
-def split_problems(problems, fraction, seed):
-    """A deterministic split by problem: hash each id with the seed."""
-    def key(problem):
-        return hashlib.sha256(f"{seed}:{problem}".encode()).hexdigest()
-
-    ordered = sorted(problems, key=key)
-    held = set(ordered[: max(1, round(len(ordered) * fraction))])
-    return held
+from datasplit import load_jsonl, split_problems
 
 
 class RewardModel(nn.Module):
@@ -90,7 +73,7 @@ def main():
 
     with open(os.path.join(os.path.dirname(arguments.pairs), "features.json"), encoding="utf-8") as handle:
         features = json.load(handle)
-    rows = load_pairs(arguments.pairs)
+    rows = load_jsonl(arguments.pairs)
     dimension = len(features["names"])
     if any(len(row["chosen"]) != dimension or len(row["rejected"]) != dimension for row in rows):
         sys.exit(f"pairs do not have {dimension} features each (features.json)")

@@ -38,27 +38,10 @@ import time
 import torch
 from torch import nn
 
+from datasplit import load_jsonl, split_problems
+
 HIDDEN = (32, 16)
 BUDGETS = (10, 50, 200)
-
-
-def load_groups(path):
-    groups = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                groups.append(json.loads(line))
-    return groups
-
-
-def split_problems(problems, fraction, seed):
-    """A deterministic split by problem: hash each id with the seed, the first `fraction` are held out."""
-
-    def key(problem):
-        return hashlib.sha256(f"{seed}:{problem}".encode()).hexdigest()
-
-    ordered = sorted(problems, key=key)
-    return set(ordered[: max(1, round(len(ordered) * fraction))])
 
 
 class PolicyModel(nn.Module):
@@ -151,7 +134,7 @@ def main():
     if "hand_score" not in names:
         sys.exit("features.json has no hand_score feature: the hand order cannot be measured")
     hand_column = names.index("hand_score")
-    groups = load_groups(arguments.groups)
+    groups = load_jsonl(arguments.groups)
     if not groups:
         sys.exit(f"{arguments.groups} holds no groups: run npm run policy:data first")
     for group in groups:
