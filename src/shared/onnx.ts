@@ -41,3 +41,21 @@ export async function runOnnx(session: ort.InferenceSession, names: { input: str
 }
 
 export type { InferenceSession } from "onnxruntime-node";
+
+/** Why a model's metadata does not fit the features this server computes (one rule for every model); undefined when it fits. */
+export function featureMismatch(metadata: { readonly feature_version?: unknown; readonly feature_names?: unknown }, expected: { readonly version: string; readonly names: readonly string[] }): string | undefined {
+  if (metadata.feature_version !== expected.version) {
+    return `was trained on features ${JSON.stringify(metadata.feature_version)}; this server computes ${JSON.stringify(expected.version)}`;
+  }
+  const names: readonly unknown[] = Array.isArray(metadata.feature_names) ? metadata.feature_names : [];
+  if (names.length !== expected.names.length || names.some((name, index) => name !== expected.names[index])) {
+    return `expects the features [${names.join(", ")}]; this server computes [${expected.names.join(", ")}]`;
+  }
+  return undefined;
+}
+
+/** Why a session lacks the named input or output; undefined when it has both. */
+export function tensorMismatch(session: ort.InferenceSession, names: { readonly input: string; readonly output: string }): string | undefined {
+  if (session.inputNames.includes(names.input) && session.outputNames.includes(names.output)) return undefined;
+  return `has inputs [${session.inputNames.join(", ")}] and outputs [${session.outputNames.join(", ")}], not ${names.input} → ${names.output}`;
+}

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 
 import { TracefixError, type ErrorCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
-import { openOnnxSession, runOnnx, type InferenceSession } from "../../shared/onnx.ts";
+import { featureMismatch, openOnnxSession, runOnnx, tensorMismatch, type InferenceSession } from "../../shared/onnx.ts";
 import type { CandidateScorer, ScoringCandidate } from "../scorer.ts";
 import { extractFeatures, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from "./features.ts";
 
@@ -96,18 +96,10 @@ function readMetadata(directory: string): RewardMetadata {
   } catch (error) {
     throw new RewardModelError("reward_model_missing", `no reward model metadata in ${directory} (metadata.json): ${(error as Error).message}`, error);
   }
-  if (metadata.feature_version !== FEATURE_VERSION) {
-    throw new RewardModelError(
-      "reward_model_mismatch",
-      `the reward model in ${directory} was trained on features ${JSON.stringify(metadata.feature_version)}; this server computes ${JSON.stringify(FEATURE_VERSION)}: retrain it (npm run reward:data && npm run reward:train)`,
-    );
-  }
-  const names = metadata.feature_names ?? [];
-  if (names.length !== FEATURE_NAMES.length || names.some((name, index) => name !== FEATURE_NAMES[index])) {
-    throw new RewardModelError(
-      "reward_model_mismatch",
-      `the reward model in ${directory} expects the features [${names.join(", ")}]; this server computes [${FEATURE_NAMES.join(", ")}]`,
-    );
+  const mismatch = featureMismatch(metadata, { version: FEATURE_VERSION, names: FEATURE_NAMES });
+  if (mismatch !== undefined) {
+    const retrain = mismatch.startsWith("was trained") ? ": retrain it (npm run reward:data && npm run reward:train)" : "";
+    throw new RewardModelError("reward_model_mismatch", `the reward model in ${directory} ${mismatch}${retrain}`);
   }
   return metadata;
 }
@@ -124,11 +116,7 @@ export async function loadRewardModel(options: LoadRewardOptions): Promise<Rewar
     throw new RewardModelError("reward_model_unreadable", `the reward model ${file} could not be loaded: ${String(error)}`, error);
   }
   const { session, provider: used } = opened;
-  if (!session.inputNames.includes(metadata.input.name) || !session.outputNames.includes(metadata.output.name)) {
-    throw new RewardModelError(
-      "reward_model_mismatch",
-      `the reward model ${file} has inputs [${session.inputNames.join(", ")}] and outputs [${session.outputNames.join(", ")}], not ${metadata.input.name} → ${metadata.output.name}`,
-    );
-  }
+  const tensors = tensorMismatch(session, { input: metadata.input.name, output: metadata.output.name });
+  if (tensors !== undefined) throw new RewardModelError("reward_model_mismatch", `the reward model ${file} ${tensors}`);
   return new RewardModel(session, metadata, used, directory);
 }

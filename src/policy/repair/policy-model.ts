@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 
 import { TracefixError, type ErrorCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
-import { openOnnxSession, runOnnx, type InferenceSession, type OnnxProvider } from "../../shared/onnx.ts";
+import { featureMismatch, openOnnxSession, runOnnx, tensorMismatch, type InferenceSession, type OnnxProvider } from "../../shared/onnx.ts";
 import { featureMatrix, POLICY_FEATURE_COUNT, POLICY_FEATURE_NAMES, POLICY_FEATURE_VERSION } from "./features.ts";
 import type { EditOrder, RankedEdit } from "./order.ts";
 
@@ -147,19 +147,8 @@ function readMetadata(directory: string): PolicyModelMetadata {
       error,
     );
   }
-  if (metadata.feature_version !== POLICY_FEATURE_VERSION) {
-    throw new PolicyModelError(
-      "policy_model_mismatch",
-      `the policy model in ${directory} was trained on features ${JSON.stringify(metadata.feature_version)}; this server computes ${JSON.stringify(POLICY_FEATURE_VERSION)}: retrain it (${POLICY_MODEL_REBUILD})`,
-    );
-  }
-  const names = Array.isArray(metadata.feature_names) ? metadata.feature_names : [];
-  if (names.length !== POLICY_FEATURE_NAMES.length || names.some((name, index) => name !== POLICY_FEATURE_NAMES[index])) {
-    throw new PolicyModelError(
-      "policy_model_mismatch",
-      `the policy model in ${directory} expects the features [${names.join(", ")}]; this server computes [${POLICY_FEATURE_NAMES.join(", ")}]: retrain it (${POLICY_MODEL_REBUILD})`,
-    );
-  }
+  const mismatch = featureMismatch(metadata, { version: POLICY_FEATURE_VERSION, names: POLICY_FEATURE_NAMES });
+  if (mismatch !== undefined) throw new PolicyModelError("policy_model_mismatch", `the policy model in ${directory} ${mismatch}: retrain it (${POLICY_MODEL_REBUILD})`);
   if (typeof metadata.model !== "string" || typeof metadata.input?.name !== "string" || typeof metadata.output?.name !== "string") {
     throw new PolicyModelError("policy_model_mismatch", `the policy model metadata in ${directory} does not name its model file, input and output`);
   }
@@ -178,11 +167,7 @@ export async function loadPolicyModel(options: LoadPolicyModelOptions): Promise<
     throw new PolicyModelError("policy_model_unreadable", `the policy model ${file} could not be loaded: ${String(error)}`, error);
   }
   const { session, provider } = opened;
-  if (!session.inputNames.includes(metadata.input.name) || !session.outputNames.includes(metadata.output.name)) {
-    throw new PolicyModelError(
-      "policy_model_mismatch",
-      `the policy model ${file} has inputs [${session.inputNames.join(", ")}] and outputs [${session.outputNames.join(", ")}], not ${metadata.input.name} → ${metadata.output.name}`,
-    );
-  }
+  const tensors = tensorMismatch(session, { input: metadata.input.name, output: metadata.output.name });
+  if (tensors !== undefined) throw new PolicyModelError("policy_model_mismatch", `the policy model ${file} ${tensors}`);
   return new PolicyModel(session, metadata, provider, directory);
 }
