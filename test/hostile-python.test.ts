@@ -142,10 +142,15 @@ describe("a worker broken for good", () => {
     await expectUnaffected();
   });
 
-  it("removes the tree without recursion where runs have no namespaces of their own", async () => {
-    const fallback = await startPool({ size: 1, runNamespaces: false });
+  it.each<[string, { runNamespaces?: boolean; runTmpfs?: boolean }]>([
+    ["runs have no namespaces of their own", { runNamespaces: false }],
+    ["runs have namespaces but the kernel gives them no tmpfs", { runTmpfs: false }],
+  ])("removes the tree without recursion where %s", async (_, fallbackOptions) => {
+    const fallback = await startPool({ size: 1, ...fallbackOptions });
     try {
-      expect(fallback.health().isolation.run_namespaces).toBe(false);
+      const isolation = fallback.health().isolation;
+      expect(isolation.run_namespaces).toBe(fallbackOptions.runNamespaces !== false);
+      expect(isolation.run_tmpfs).toBe(false);
       const report = await run(nest, [call()], { timeout_ms: 20_000 }, { mode: "none" }, fallback);
       expect(report.tests[0]?.status).toBe("passed");
       // Names planted for later runs are no trap either: each run's directory has a fresh name.

@@ -279,20 +279,27 @@ class Children:
     def _reap(self, prepared):
         status = _wait(prepared.pid)
         reap_orphans()
-        if not self.namespaces:
+        if not self.run_tmpfs:
+            # Its files are on a shared file system (no tmpfs of its own went with it).
             self._clean_after(prepared)
         return status
 
     def _clean_after(self, prepared):
-        if self.kill_everything and self.own_pid_namespace:
-            _sweep_own_namespace()
-        elif self.kill_everything:
-            cleanup.sweep_uid(self.run_uid, False)
+        # With run namespaces nothing of the run outlived its pid 1 (and a
+        # sweep would kill the spare).
+        if not self.namespaces:
+            self._sweep_leftovers()
         for path in [prepared.workdir, *self.scrub_entries()]:
             if self.spare is not None and path == self.spare.workdir:
                 continue
             if not cleanup.remove_tree(self.run_uid, path):
                 self.retire = f"could not remove what a run left in {path}"
+
+    def _sweep_leftovers(self):
+        if self.kill_everything and self.own_pid_namespace:
+            _sweep_own_namespace()
+        elif self.kill_everything:
+            cleanup.sweep_uid(self.run_uid, False)
 
     def scrub_entries(self):
         """What runs may have left in the work base and the shared scratch directories (no-namespace fallback)."""

@@ -655,7 +655,7 @@ def _decide_namespaces(config):
     # Alone in a pid namespace now: kill(-1) reaches only this server's children.
     config["own_pid_namespace"] = True
     uid = config.get("run_uid")
-    if _probe_namespaces(uid, True):
+    if config.get("run_tmpfs_allowed", True) and _probe_namespaces(uid, True):
         config["run_tmpfs"] = True
     elif not _probe_namespaces(uid, False):
         config["nested_namespaces"] = False
@@ -683,7 +683,7 @@ def _decide_memory(config):
 
 
 def _prepare_fallback(server, config):
-    """Without run namespaces: a work directory the run's uid owns, and nothing left of a predecessor."""
+    """Without a run tmpfs: a work directory the run's uid owns, and nothing left of a predecessor."""
     cleanup.make_directory(server.run_uid, config["work_base"])
     children = server.children
     if children.kill_everything and not children.own_pid_namespace:
@@ -711,7 +711,7 @@ def main():
     _preload()
     _decide_memory(config)
     server = ForkServer(config, protocol_in, protocol_out)
-    if not server.children.namespaces:
+    if not server.children.run_tmpfs:
         _prepare_fallback(server, config)
     # Children share the server's imported modules copy-on-write.
     gc.collect()

@@ -28,6 +28,8 @@ export interface ForkServerConfig {
   readonly run_uid: number | null;
   /** Each run in its own user + pid + IPC + mount namespace, where the kernel allows (the fork server probes). */
   readonly nested_namespaces: boolean;
+  /** Those runs get a tmpfs of their own where the kernel allows (else their files go under work_base, removed after each run). */
+  readonly run_tmpfs_allowed: boolean;
   /** The fork server is alone in its pid namespace (bwrap): kill(-1) reaches only its runs. */
   readonly own_pid_namespace: boolean;
   /** `oom_events`: the run cgroup's OOM-kill counter; `run_procs`: its cgroup.procs, which each run's intermediate joins. */
@@ -66,6 +68,8 @@ export interface IsolationOptions {
   readonly uidBase?: number;
   /** Per-run namespaces (default true); false forces the fallback the kernel would otherwise decide. */
   readonly runNamespaces?: boolean;
+  /** A tmpfs of each run's own (default true); false forces the fallback for a kernel that refuses it (runs' files then go under work_base). */
+  readonly runTmpfs?: boolean;
   /** Memory cgroups for the workers, where this server can manage them. */
   readonly cgroups?: WorkerCgroups | undefined;
   readonly cgroupReason?: string | undefined;
@@ -227,6 +231,7 @@ function bwrapPlan(options: IsolationOptions, bwrap: string, args: readonly stri
         kill_mode: "all",
         run_uid: runsAsRoot ? uidBase + slot : null,
         nested_namespaces: options.runNamespaces !== false,
+        run_tmpfs_allowed: options.runTmpfs !== false,
         own_pid_namespace: true,
         memory: memoryConfig(options, slot, true),
         once: launchOptions.once === true,
@@ -262,6 +267,7 @@ function rlimitsPlan(options: IsolationOptions, fallbackReason: string, runsAsRo
         kill_mode: runsAsRoot ? "all" : "group",
         run_uid: runsAsRoot ? uidBase + slot : null,
         nested_namespaces: options.runNamespaces !== false,
+        run_tmpfs_allowed: options.runTmpfs !== false,
         own_pid_namespace: false,
         memory: memoryConfig(options, slot, false),
         once: launchOptions.once === true,

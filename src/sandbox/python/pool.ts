@@ -38,6 +38,8 @@ export interface PythonPoolOptions {
   readonly harnessDirectory?: string | undefined;
   /** Per-run namespaces (default true); false runs the fallback the kernel would otherwise decide on. */
   readonly runNamespaces?: boolean | undefined;
+  /** A tmpfs of each run's own where the kernel allows (default true); false runs the fallback for a kernel that refuses it. */
+  readonly runTmpfs?: boolean | undefined;
   /** Memory cgroups where this server can manage them (default true); false: per-run accounting. */
   readonly cgroups?: boolean | undefined;
   /** Queue bounds (architecture/sandbox.md, "Admission"). */
@@ -103,6 +105,7 @@ export class PythonPool implements Executor {
       harnessDirectory: harness.directory,
       prefer: options.isolation ?? "auto",
       runNamespaces: options.runNamespaces !== false,
+      runTmpfs: options.runTmpfs !== false,
       cgroups: detection.cgroups,
       cgroupReason: detection.reason,
       ...(options.uidBase === undefined ? {} : { uidBase: options.uidBase }),
