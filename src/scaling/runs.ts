@@ -35,6 +35,8 @@ export type RunDependencies = Omit<ScalingDependencies, "policy"> & { readonly p
 export interface RunManagerOptions {
   /** Runs going at once; more are refused with 503 `too_many_runs`. */
   readonly maxRuns?: number;
+  /** Sees every event every run publishes, as it is published (the server's metrics). */
+  readonly onEvent?: ((event: RunEvent) => void) | undefined;
 }
 
 export interface StartOptions {
@@ -48,12 +50,14 @@ export class RunManager {
   private readonly logger: Logger;
   private readonly live = new Map<string, LiveRun>();
   private readonly maxRuns: number;
+  private readonly onEvent: ((event: RunEvent) => void) | undefined;
 
   constructor(deps: RunDependencies, store: RunStore, options: RunManagerOptions = {}) {
     this.deps = deps;
     this.store = store;
     this.logger = deps.logger;
     this.maxRuns = options.maxRuns ?? 64;
+    this.onEvent = options.onEvent;
   }
 
   get running(): number {
@@ -109,6 +113,7 @@ export class RunManager {
       const event = { ...payload, id: next++, run_id: id, time: new Date().toISOString() } as RunEvent;
       await this.store.append(id, event);
       for (const listener of listeners) listener(event);
+      this.onEvent?.(event);
     };
     let result: SolveResult;
     try {

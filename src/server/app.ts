@@ -16,6 +16,7 @@ import { readRequest } from "./body.ts";
 import { clientOf } from "./client.ts";
 import { errorResponse } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { Metrics } from "./metrics.ts";
 import { registerFallbacks } from "./routes.ts";
 import { registerSelectRoute, type SelectionServices } from "./select.ts";
 import { registerSolveRoutes } from "./solve.ts";
@@ -38,6 +39,12 @@ export interface ServerDependencies {
   readonly reward?: RewardModelStatus;
   /** The repair search's order (its policy model, or the hand order), for /healthz. */
   readonly policyModel?: PolicyModelStatus;
+  /**
+   * GET /metrics. Given: its owner has metered the executor (and the models)
+   * and passed observeRunEvent to the RunManager. Absent: this app meters
+   * the executor it was given, and the runs it makes itself.
+   */
+  readonly metrics?: Metrics;
   /** Shown in /healthz: the effective configuration (no secrets). */
   readonly configuration?: Record<string, unknown>;
 }
@@ -45,17 +52,24 @@ export interface ServerDependencies {
 export const DEFAULT_MAX_BODY_BYTES = 4 << 20;
 
 export function createApp(dependencies: ServerDependencies): Hono {
-  const { executor } = dependencies;
+  const metrics = dependencies.metrics ?? new Metrics();
+  const executor = dependencies.metrics === undefined ? metrics.meterExecutor(dependencies.executor) : dependencies.executor;
   const logger = dependencies.logger ?? silentLogger;
   const startedAt = Date.now();
   const maxBodyBytes = dependencies.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // A job admitted on an estimate still gives up, a little later, if the estimate was wrong.
   const queueTimeoutMs = dependencies.queueTimeoutMs ?? DEFAULT_ADMISSION.maxWaitMs + 500;
   const selection = dependencies.selection ?? { prompts: loadPrompts() };
-  const runs = dependencies.runs ?? new RunManager({ policies: { repair: new RepairPolicy() }, executor, prompts: selection.prompts, logger, scorer: selection.scorer }, new MemoryRunStore());
+  const runs = dependencies.runs ?? new RunManager({ policies: { repair: new RepairPolicy() }, executor, prompts: selection.prompts, logger, scorer: selection.scorer }, new MemoryRunStore(), { onEvent: (event) => metrics.observeRunEvent(event) });
+  metrics.watch({ executor, liveRuns: () => runs.running });
   const app = new Hono();
 
-  app.onError((error, context) => errorResponse(context, error, logger));
+  app.onError((error, context) => {
+    metrics.observeError(error);
+    return errorResponse(context, error, logger);
+  });
+
+  app.get("/metrics", async (context) => context.body(await metrics.text(), 200, { "content-type": metrics.contentType }));
 
   app.get("/healthz", (context) => {
     const sandbox = executor.health();

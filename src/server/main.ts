@@ -24,6 +24,7 @@ import { loadConfig, publicConfig, type Config } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { consoleLogger, createLogger, type Logger } from "../shared/logger.ts";
 import { createApp } from "./app.ts";
+import { Metrics } from "./metrics.ts";
 import { selfCheck } from "./self-check.ts";
 
 const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -95,14 +96,22 @@ function listen(config: Config, app: ReturnType<typeof createApp>, executor: Exe
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logFormat);
-  const executor = await startSandbox(config, logger);
+  // Everything the server runs through is measured where it is used (GET /metrics).
+  const metrics = new Metrics();
+  const executor = metrics.meterExecutor(await startSandbox(config, logger));
   const reward = await startRewardModel(config, logger);
+  const scorer = reward.model === undefined ? undefined : metrics.meterScorer(reward.model);
   const policyModel = await startPolicyModel(config, logger);
-  const model = modelFromConfig(config.llm, logger);
+  const configured = modelFromConfig(config.llm, logger);
+  const model = configured === undefined ? undefined : metrics.meterModel(configured);
   // Prompts are checked now: a broken template stops the start, not a run.
   const prompts = loadPrompts();
-  const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy({ order: policyModel.model ?? HAND_ORDER }) };
-  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer: reward.model }, new MemoryRunStore(), { maxRuns: config.maxRuns });
+  const order = policyModel.model === undefined ? HAND_ORDER : metrics.meterOrder(policyModel.model);
+  const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy({ order }) };
+  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer }, new MemoryRunStore(), {
+    maxRuns: config.maxRuns,
+    onEvent: (event) => metrics.observeRunEvent(event),
+  });
   if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve repairs given programs with the built-in search; problems without code answer 422");
   else logger.info(`language model: ${model.description}`);
   const app = createApp({
@@ -111,7 +120,8 @@ async function main(): Promise<void> {
     logger,
     version: packageJson.version,
     maxBodyBytes: config.maxBodyBytes,
-    selection: { prompts, model, scorer: reward.model },
+    selection: { prompts, model, scorer },
+    metrics,
     reward: reward.status,
     policyModel: policyModel.status,
     queueTimeoutMs: config.sandbox.admission.maxWaitMs + 500,

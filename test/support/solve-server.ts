@@ -6,6 +6,7 @@ import { LlmPolicy, RepairPolicy, OpenAICompatibleModel } from "../../src/policy
 import type { Executor } from "../../src/sandbox/index.ts";
 import { loadPrompts, MemoryRunStore, RunManager } from "../../src/scaling/index.ts";
 import { createApp } from "../../src/server/app.ts";
+import type { Metrics } from "../../src/server/metrics.ts";
 import { silentLogger } from "../../src/shared/logger.ts";
 import { FakeLLM, type FakeOptions, type Script } from "./fake-llm.ts";
 
@@ -20,10 +21,13 @@ export interface SolveServer {
 export async function startSolveServer(
   pool: Executor,
   script: Script,
-  options: FakeOptions & { maxAttempts?: number; heartbeatMs?: number; scorer?: CandidateScorer } = {},
+  options: FakeOptions & { maxAttempts?: number; heartbeatMs?: number; scorer?: CandidateScorer; metrics?: Metrics } = {},
 ): Promise<SolveServer> {
+  // Composed as src/server/main.ts composes it when metrics are asked for.
+  const metrics = options.metrics;
+  const executor = metrics === undefined ? pool : metrics.meterExecutor(pool);
   const fake = await FakeLLM.start(script, options);
-  const model = new OpenAICompatibleModel({
+  const endpoint = new OpenAICompatibleModel({
     baseURL: fake.url,
     apiKey: "test-key",
     model: "fake-coder",
@@ -31,11 +35,17 @@ export async function startSolveServer(
     maxAttempts: options.maxAttempts ?? 3,
     requestTimeoutMs: 30_000,
   });
+  const model = metrics === undefined ? endpoint : metrics.meterModel(endpoint);
   const prompts = loadPrompts();
-  const runs = new RunManager({ policies: { llm: new LlmPolicy(model, prompts), repair: new RepairPolicy() }, model, executor: pool, prompts, logger: silentLogger, scorer: options.scorer }, new MemoryRunStore());
+  const runs = new RunManager(
+    { policies: { llm: new LlmPolicy(model, prompts), repair: new RepairPolicy() }, model, executor, prompts, logger: silentLogger, scorer: options.scorer },
+    new MemoryRunStore(),
+    { onEvent: metrics === undefined ? undefined : (event) => metrics.observeRunEvent(event) },
+  );
   const app = createApp({
-    executor: pool,
+    executor,
     runs,
+    ...(metrics === undefined ? {} : { metrics }),
     selection: { prompts, model, scorer: options.scorer },
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
