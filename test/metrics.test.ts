@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { PythonPool } from "../src/sandbox/index.ts";
+import { createApp } from "../src/server/app.ts";
 import { Metrics } from "../src/server/metrics.ts";
 import { SolveResult } from "../src/shared/schema/solve.ts";
 import { ADD, RIGHT_ADD, WRONG_ADD } from "./fixtures/add.ts";
@@ -88,5 +89,28 @@ describe("GET /metrics", () => {
     expect(after.get('tracefix_sandbox_queue_depth{language="python"}')).toBe(0);
     expect(after.get("tracefix_runs_running")).toBe(0);
     expect(after.has("nodejs_eventloop_lag_seconds")).toBe(true);
+  });
+
+  it("counts a request refused past its client's share", async () => {
+    const strict = await startPool({ size: 1, admission: { perClient: 1, queued: 1_024, maxWaitMs: 2_500 } });
+    const metrics = new Metrics();
+    const app = createApp({ executor: metrics.meterExecutor(strict), metrics });
+    const execute = async (seconds: number): Promise<Response> =>
+      app.request("/v1/execute", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-client-id": "greedy" },
+        body: JSON.stringify({ code: `import time\ndef f():\n    time.sleep(${seconds})\n    return 1\n`, entry_point: "f", tests: [{ kind: "call", args: [], expected: 1 }] }),
+      });
+    try {
+      const first = execute(0.5);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await execute(0)).status).toBe(429);
+      expect((await first).status).toBe(200);
+      const text = await (await app.request("/metrics")).text();
+      expect(text).toContain('tracefix_rejections_total{code="too_many_requests"} 1');
+      expect(text).toContain('tracefix_sandbox_executions_total{language="python",status="passed"} 1');
+    } finally {
+      await strict.close();
+    }
   });
 });
