@@ -1,78 +1,19 @@
 /**
- * `npm start`: read the configuration, start the sandbox pools, the reward
- * model, the repair search's policy model and the HTTP server, then show the
- * sandbox doing its job once on a small buggy program.
+ * `npm start`: read the configuration, start the server (compose.ts) and
+ * listen, then show the sandbox doing its job once on a small buggy program.
  */
-import { readFileSync } from "node:fs";
-
 import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
 
-import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
-import {
-  DEFAULT_POLICY_DIRECTORY,
-  HAND_ORDER,
-  LlmPolicy,
-  loadPolicyModel,
-  modelFromConfig,
-  RepairPolicy,
-  type PolicyModel,
-  type PolicyModelStatus,
-} from "../policy/index.ts";
-import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
-import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
-import { loadConfig, publicConfig, type Config } from "../shared/config.ts";
+import type { Executor } from "../sandbox/index.ts";
+import type { RunManager } from "../scaling/index.ts";
+import { loadConfig, type Config } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { consoleLogger, createLogger, type Logger } from "../shared/logger.ts";
-import { createApp } from "./app.ts";
-import { Metrics } from "./metrics.ts";
+import { composeServer } from "./compose.ts";
 import { selfCheck } from "./self-check.ts";
 
-const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-
-/** The Python pool, and the JavaScript one where isolated-vm works (else the server says why, and runs Python only). */
-async function startSandbox(config: Config, logger: Logger): Promise<Executor> {
-  const { isolation, workers, admission } = config.sandbox;
-  const python = await PythonPool.start({ python: config.python, isolation, size: workers, logger, admission });
-  const pools: Executor[] = [python];
-  const unavailable: { javascript?: string } = {};
-  try {
-    pools.push(await JavaScriptPool.start({ size: workers, logger, admission }));
-  } catch (error) {
-    unavailable.javascript = (error as Error).message;
-    logger.error(`javascript sandbox not started: ${unavailable.javascript}`);
-  }
-  return new SandboxRouter(pools, unavailable);
-}
-
-/** The reward model, or why there is none: a clear line and "not loaded" in /healthz, never an error at request time. */
-async function startRewardModel(config: Config, logger: Logger): Promise<{ model: RewardModel | undefined; status: RewardModelStatus }> {
-  try {
-    const model = await loadRewardModel({ directory: config.reward.directory, provider: config.reward.provider, logger });
-    logger.info(`reward model: ${model.description}, held-out pair accuracy ${model.status.heldout_accuracy ?? "?"}`);
-    return { model, status: model.status };
-  } catch (error) {
-    logger.error(`reward model not loaded: ${(error as Error).message}`);
-    return { model: undefined, status: { loaded: false, directory: config.reward.directory ?? DEFAULT_REWARD_DIRECTORY, reason: (error as Error).message } };
-  }
-}
-
-/** The repair search's policy model, or the hand order: one line saying which and why, never an error at request time. */
-async function startPolicyModel(config: Config, logger: Logger): Promise<{ model: PolicyModel | undefined; status: PolicyModelStatus }> {
-  try {
-    const model = await loadPolicyModel({ directory: config.policyModel.directory, provider: config.policyModel.provider, logger });
-    const ranks = model.status.heldout_median_rank;
-    logger.info(`policy model: ${model.description}, held-out median rank of the fix ${ranks?.learned ?? "?"} (hand order ${ranks?.hand ?? "?"})`);
-    return { model, status: model.status };
-  } catch (error) {
-    logger.error(`policy model not loaded, the repair search uses the hand order: ${(error as Error).message}`);
-    return {
-      model: undefined,
-      status: { loaded: false, order: HAND_ORDER.name, directory: config.policyModel.directory ?? DEFAULT_POLICY_DIRECTORY, reason: (error as Error).message },
-    };
-  }
-}
-
-function listen(config: Config, app: ReturnType<typeof createApp>, executor: Executor, runs: RunManager, logger: Logger): void {
+function listen(config: Config, app: Hono, executor: Executor, runs: RunManager, logger: Logger): void {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}`);
@@ -96,37 +37,7 @@ function listen(config: Config, app: ReturnType<typeof createApp>, executor: Exe
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logFormat);
-  // Everything the server runs through is measured where it is used (GET /metrics).
-  const metrics = new Metrics();
-  const executor = metrics.meterExecutor(await startSandbox(config, logger));
-  const reward = await startRewardModel(config, logger);
-  const scorer = reward.model === undefined ? undefined : metrics.meterScorer(reward.model);
-  const policyModel = await startPolicyModel(config, logger);
-  const configured = modelFromConfig(config.llm, logger);
-  const model = configured === undefined ? undefined : metrics.meterModel(configured);
-  // Prompts are checked now: a broken template stops the start, not a run.
-  const prompts = loadPrompts();
-  const order = policyModel.model === undefined ? HAND_ORDER : metrics.meterOrder(policyModel.model);
-  const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy({ order }) };
-  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer }, new MemoryRunStore(), {
-    maxRuns: config.maxRuns,
-    onEvent: (event) => metrics.observeRunEvent(event),
-  });
-  if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve repairs given programs with the built-in search; problems without code answer 422");
-  else logger.info(`language model: ${model.description}`);
-  const app = createApp({
-    executor,
-    runs,
-    logger,
-    version: packageJson.version,
-    maxBodyBytes: config.maxBodyBytes,
-    selection: { prompts, model, scorer },
-    metrics,
-    reward: reward.status,
-    policyModel: policyModel.status,
-    queueTimeoutMs: config.sandbox.admission.maxWaitMs + 500,
-    configuration: publicConfig(config),
-  });
+  const { app, executor, runs } = await composeServer(config, logger);
   listen(config, app, executor, runs, logger);
 }
 

@@ -1,11 +1,8 @@
 /** A minimal Server-Sent Events reader for tests: the real wire format, parsed. */
+import { parseSseBlock, takeSseBlocks, type SseMessage } from "../../src/cli/sse.ts";
 import { RunEvent } from "../../src/shared/schema/events.ts";
 
-export interface SseMessage {
-  readonly id: string | undefined;
-  readonly event: string | undefined;
-  readonly data: string;
-}
+export type { SseMessage };
 
 /** Reads messages until the stream ends or `stop` says so; comments (heartbeats) are counted apart. */
 export async function readSse(
@@ -24,24 +21,14 @@ export async function readSse(
     const text = decoder.decode(value, { stream: true });
     raw += text;
     buffer += text;
-    let boundary = buffer.indexOf("\n\n");
-    while (boundary >= 0) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      boundary = buffer.indexOf("\n\n");
-      let id: string | undefined;
-      let event: string | undefined;
-      const data: string[] = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith(":")) comments += 1;
-        else if (line.startsWith("id:")) id = line.slice(3).trim();
-        else if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-      }
-      if (data.length === 0) continue;
-      const message = { id, event, data: data.join("\n") };
-      messages.push(message);
-      if (stop(message)) {
+    const { blocks, rest } = takeSseBlocks(buffer);
+    buffer = rest;
+    for (const block of blocks) {
+      const parsed = parseSseBlock(block);
+      comments += parsed.comments;
+      if (parsed.message === undefined) continue;
+      messages.push(parsed.message);
+      if (stop(parsed.message)) {
         await reader.cancel();
         return { messages, comments, raw };
       }

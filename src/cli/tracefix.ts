@@ -1,0 +1,195 @@
+/**
+ * The command line (`npx tracefix …`, bin/tracefix.mjs):
+ *
+ *   tracefix solve problem.json [--n N] [--rounds R] [--policy P] [--strategy S] [--format F] [--json]
+ *   tracefix execute request.json
+ *   tracefix runs
+ *
+ * `--server URL` talks to a running server; without it the command starts
+ * the same server `npm start` runs (src/server/compose.ts) on a loopback
+ * port for itself. `solve` reads a /v1/solve body, or only its `problem`,
+ * and streams the run: on a terminal one status line rewritten as events
+ * arrive (round, candidates run, best so far, the edit being tried) and a
+ * line per round; piped, one line per event; `--json` prints only the final
+ * event. Exit codes: 0 solved (or passed), 1 unsolved (or failed), 2 error.
+ */
+import { readFileSync } from "node:fs";
+
+import { serve } from "@hono/node-server";
+
+import { composeServer } from "../server/compose.ts";
+import { loadConfig } from "../shared/config.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { RunEvent } from "../shared/schema/events.ts";
+import { option } from "./options.ts";
+import { parseSseBlock, takeSseBlocks } from "./sse.ts";
+
+const EXIT = { solved: 0, unsolved: 1, error: 2 } as const;
+
+class UsageError extends Error {}
+
+interface Server {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The server named by --server, or one of our own on a loopback port. */
+async function connect(): Promise<Server> {
+  const named = option("server") ?? process.env["TRACEFIX_URL"];
+  if (named !== undefined) return { url: named.replace(/\/$/, ""), close: async () => undefined };
+  const { app, executor, runs } = await composeServer(loadConfig(), silentLogger);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await runs.close();
+      server.close();
+      await executor.close();
+    },
+  };
+}
+
+function readJson(file: string | undefined): Record<string, unknown> {
+  if (file === undefined) throw new UsageError("name a JSON file");
+  const value: unknown = JSON.parse(readFileSync(file, "utf8"));
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`${file} holds no JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** The /v1/solve body: the file's (or the file as its problem), the flags on top, streamed. */
+function solveBody(file: string | undefined): Record<string, unknown> {
+  const read = readJson(file);
+  const body: Record<string, unknown> = "problem" in read ? { ...read } : { problem: read };
+  for (const name of ["n", "rounds"]) {
+    const value = option(name);
+    if (value !== undefined) body[name] = Number(value);
+  }
+  for (const name of ["policy", "strategy"]) {
+    const value = option(name);
+    if (value !== undefined) body[name] = value;
+  }
+  const format = option("format");
+  if (format !== undefined) body["trace"] = { ...(body["trace"] as object | undefined), format };
+  return { ...body, stream: true };
+}
+
+async function post(server: Server, path: string, body: unknown): Promise<Response> {
+  const response = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  return response;
+}
+
+async function* runEvents(response: Response): AsyncGenerator<RunEvent> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const { blocks, rest } = takeSseBlocks(buffer);
+    buffer = rest;
+    for (const block of blocks) {
+      const { message } = parseSseBlock(block);
+      if (message !== undefined) yield RunEvent.parse(JSON.parse(message.data));
+    }
+  }
+}
+
+/** One line saying what an event is. */
+function describe(event: RunEvent): string {
+  switch (event.type) {
+    case "run.started":
+      return `run ${event.run_id}: ${event.policy} policy, ${event.strategy}, n ${event.n}, ${event.rounds} rounds`;
+    case "round.started":
+      return `round ${event.round} (${event.mode})`;
+    case "candidate.generated":
+      return `  ${event.candidate} from ${event.source}: ${event.description}`;
+    case "candidate.executed":
+      return `  ${event.candidate} ${event.status} ${event.passed}/${event.total}`;
+    case "round.completed":
+      return `round ${event.round} ${event.solved ? "solved" : "not solved"}${event.best === null ? "" : `, best ${event.best.candidate} ${event.best.passed}/${event.best.total}`}`;
+    case "run.completed":
+      return `${event.status}${event.hidden === null ? "" : `, hidden tests ${event.hidden.passed}/${event.hidden.total}`}\n${event.solution?.code ?? ""}`;
+    case "run.failed":
+      return `failed: ${event.error.code}: ${event.error.message}`;
+    default:
+      return event.type;
+  }
+}
+
+/** On a terminal: one status line for the round going on, rewritten in place. */
+class Progress {
+  private round = 0;
+  private run = 0;
+  private proposed = 0;
+  private best = "";
+  private current = "";
+
+  update(event: RunEvent): string | undefined {
+    if (event.type === "round.started") Object.assign(this, { round: event.round, run: 0, proposed: 0, current: "" });
+    else if (event.type === "candidate.generated") {
+      this.proposed += 1;
+      if (event.edit !== undefined) this.current = `line ${event.edit.line}: ${event.edit.before} → ${event.edit.after}`;
+    } else if (event.type === "candidate.executed") {
+      this.run += 1;
+      if (this.best === "" || event.passed > Number(this.best.split("/")[0])) this.best = `${event.passed}/${event.total}`;
+    } else return undefined;
+    return `round ${this.round} · ${this.run}/${this.proposed} run · best ${this.best || "-"}${this.current === "" ? "" : ` · ${this.current}`}`;
+  }
+}
+
+async function solve(server: Server, file: string | undefined): Promise<number> {
+  const response = await post(server, "/v1/solve", solveBody(file));
+  const json = process.argv.includes("--json");
+  const tty = process.stdout.isTTY === true && !json;
+  const progress = new Progress();
+  let exit: number = EXIT.error;
+  for await (const event of runEvents(response)) {
+    if (event.type === "run.completed") exit = event.status === "solved" ? EXIT.solved : EXIT.unsolved;
+    const terminal = event.type === "run.completed" || event.type === "run.failed";
+    if (json) {
+      if (terminal) process.stdout.write(`${JSON.stringify(event)}\n`);
+    } else if (tty) {
+      const status = progress.update(event);
+      if (status !== undefined) process.stdout.write(`\r\x1b[2K${status.slice(0, process.stdout.columns - 1)}`);
+      else process.stdout.write(`\r\x1b[2K${describe(event)}\n`);
+    } else process.stdout.write(`${describe(event)}\n`);
+  }
+  return exit;
+}
+
+async function execute(server: Server, file: string | undefined): Promise<number> {
+  const report = (await (await post(server, "/v1/execute", readJson(file))).json()) as { status: string };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return report.status === "passed" ? EXIT.solved : EXIT.unsolved;
+}
+
+async function listRuns(server: Server): Promise<number> {
+  const response = await fetch(`${server.url}/v1/runs`);
+  process.stdout.write(`${await response.text()}\n`);
+  return response.ok ? EXIT.solved : EXIT.error;
+}
+
+const COMMANDS: Record<string, (server: Server, file: string | undefined) => Promise<number>> = { solve, execute, runs: listRuns };
+
+async function main(): Promise<number> {
+  const [command, file] = process.argv.slice(2);
+  const run = command === undefined ? undefined : COMMANDS[command];
+  if (run === undefined) throw new UsageError(`usage: tracefix ${Object.keys(COMMANDS).join("|")} [file.json] [--server URL] (see src/cli/tracefix.ts)`);
+  const server = await connect();
+  try {
+    return await run(server, file);
+  } finally {
+    await server.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`tracefix: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(EXIT.error);
+  },
+);
