@@ -32,8 +32,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   judge: ["judge", "policy", "trace", "shared"],
   scaling: ["scaling", "policy", "sandbox", "trace", "judge", "shared"],
   server: ["server", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
-  // Command-line tools sit at the top, beside the server.
-  cli: ["cli", "datasets", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
+  // Command-line tools sit at the top: `tracefix` starts an embedded server.
+  cli: ["cli", "server", "datasets", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
 };
 
 describe("the dependency direction", () => {
