@@ -81,24 +81,19 @@ export class Metrics {
 
   /** The gauges that read the server's state when scraped. */
   watch(sources: MetricsSources): void {
-    new Gauge({
-      name: "tracefix_sandbox_queue_depth",
-      help: "sandbox jobs waiting for a worker, by language",
-      labelNames: ["language"],
-      registers: [this.registry],
-      collect() {
-        for (const [language, workers] of workersByLanguage(sources.executor.health())) this.set({ language }, workers.queued);
-      },
-    });
-    new Gauge({
-      name: "tracefix_sandbox_workers_busy",
-      help: "sandbox workers running a job, by language",
-      labelNames: ["language"],
-      registers: [this.registry],
-      collect() {
-        for (const [language, workers] of workersByLanguage(sources.executor.health())) this.set({ language }, workers.busy);
-      },
-    });
+    const perLanguage = (name: string, help: string, read: (workers: WorkerCounts) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ["language"],
+        registers: [this.registry],
+        collect() {
+          for (const [language, workers] of workersByLanguage(sources.executor.health())) this.set({ language }, read(workers));
+        },
+      });
+    };
+    perLanguage("tracefix_sandbox_queue_depth", "sandbox jobs waiting for a worker, by language", (workers) => workers.queued);
+    perLanguage("tracefix_sandbox_workers_busy", "sandbox workers running a job, by language", (workers) => workers.busy);
     new Gauge({
       name: "tracefix_runs_running",
       help: "runs going now",
