@@ -103,6 +103,7 @@ describe("POST /v1/solve with no model", () => {
     for (const event of edits) {
       if (event.type !== "candidate.generated") continue;
       expect(event.edit?.depth).toBe(1);
+      expect(event.parent).toBe("r1given"); // a single edit of the client's program: the diff's left side
       expect(event.description).toMatch(/^line \d+: `.*` → `.*`$|^line \d+: .* → /);
       expect(event.edit?.suspiciousness).toBeGreaterThan(0);
     }

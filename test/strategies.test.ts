@@ -73,7 +73,9 @@ describe("sequential", () => {
     expect(result.status).toBe("solved");
     expect(model.calls).toHaveLength(1);
     expect(model.calls[0]?.n).toBe(3);
-    expect(events.find((event) => event.type === "candidate.generated")).toMatchObject({ candidate: "r1given", source: "given", chain: null });
+    expect(events.find((event) => event.type === "candidate.generated")).toMatchObject({ candidate: "r1given", source: "given", chain: null, parent: null });
+    // Each revision names the program it was made from.
+    expect(events.filter((event) => event.type === "candidate.generated" && event.round === 2).map((event) => event.type === "candidate.generated" && event.parent)).toEqual(["r1given", "r1given", "r1given"]);
     expect(events.find((event) => event.type === "round.started")).toMatchObject({ mode: "given" });
   });
 

@@ -83,6 +83,7 @@ export class LlmPolicy implements Policy {
       source: "llm",
       description: request.history.length === 0 ? "sampled from the model" : `revised by the model after round ${request.round - 1}`,
       reasoning: code === null && extracted.source === "whole" ? completion.text : thinking,
+      parent: request.history.at(-1)?.code ?? null,
       ...(completion.finishReason === undefined ? {} : { finishReason: completion.finishReason }),
     };
   }

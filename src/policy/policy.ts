@@ -77,6 +77,8 @@ export interface Proposal {
   /** The model's reasoning, or the reply itself when it held no program. */
   readonly reasoning: string;
   readonly finishReason?: string | undefined;
+  /** The code of the program this one was made from (a revision's or an edit's base); absent for a fresh sample. */
+  readonly parent?: string | null | undefined;
   /** An edit's own account: where, what, and how suspicious its line was. */
   readonly edit?: ProposedEdit | undefined;
 }

@@ -50,12 +50,19 @@ interface Trial {
   settled: Promise<unknown>;
 }
 
-function newCandidate(round: number, chain: number | null, proposal: Proposal, id: string): Candidate {
+/** The first candidate with the code a proposal says it was made from. */
+function parentOf(context: RunContext, proposal: Proposal): string | null {
+  if (proposal.parent === undefined || proposal.parent === null) return null;
+  return context.candidates.find((candidate) => candidate.code === proposal.parent)?.id ?? null;
+}
+
+function newCandidate(context: RunContext, round: number, chain: number | null, proposal: Proposal, id: string): Candidate {
   return {
     id,
     round,
     chain,
     code: proposal.code,
+    parent: parentOf(context, proposal),
     source: proposal.source,
     description: proposal.description,
     edit: proposal.edit,
@@ -72,6 +79,7 @@ function generatedEvent(candidate: Candidate, proposal: Proposal): RunEventPaylo
     chain: candidate.chain,
     candidate: candidate.id,
     code: candidate.code,
+    parent: candidate.parent,
     source: candidate.source,
     description: candidate.description,
     reasoning: proposal.reasoning,
@@ -150,7 +158,7 @@ async function consider(context: RunContext, state: RoundState, candidate: Candi
 /** Repair: the client's program is round 1, shared by every chain. */
 async function givenRound(context: RunContext, state: RoundState, code: string): Promise<void> {
   const proposal: Proposal = { code, source: "given", description: "the program to repair", reasoning: "" };
-  const candidate = newCandidate(state.round, null, proposal, "r1given");
+  const candidate = newCandidate(context, state.round, null, proposal, "r1given");
   state.channel.push(generatedEvent(candidate, proposal));
   await consider(context, state, candidate, undefined);
   for (const chain of context.chains) {
@@ -205,7 +213,7 @@ async function proposeFor(context: RunContext, state: RoundState, chains: readon
     // A round planner with fewer programs than chains leaves the rest idle this round.
     if (planner && result.proposals[position] === undefined) return;
     const proposal = result.proposals[position] ?? { code: null, source: "llm", description: "no proposal", reasoning: "" };
-    const candidate = newCandidate(state.round, chain.index, proposal, `r${state.round}c${chain.index}`);
+    const candidate = newCandidate(context, state.round, chain.index, proposal, `r${state.round}c${chain.index}`);
     made.set(chain, candidate);
     state.channel.push(generatedEvent(candidate, proposal));
     state.evaluations.push(consider(context, state, candidate, chain));

@@ -44,6 +44,8 @@ export interface Candidate {
   readonly round: number;
   readonly chain: number | null;
   readonly code: string | null;
+  /** The id of the candidate this program was made from (a revision's or an edit's base), null for a fresh sample. */
+  readonly parent: string | null;
   readonly source: ProposalSource;
   readonly description: string;
   readonly edit?: ProposedEdit | undefined;

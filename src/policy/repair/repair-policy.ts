@@ -205,6 +205,7 @@ export class RepairPolicy implements Policy {
       source: "edit",
       description: earlier === undefined ? line : `${earlier}; ${line}`,
       reasoning: `${edit.operator} at line ${edit.line} (suspiciousness ${site.suspiciousness.toFixed(2)})`,
+      parent: parent?.code ?? null,
       edit: { line: edit.line, operator: edit.operator, before: edit.before, after: edit.after, suspiciousness: site.suspiciousness, depth },
     };
   }

@@ -53,6 +53,7 @@ export const CandidateGenerated = z.object({
   chain: z.int().nullable(),
   candidate: z.string(),
   code: z.string().nullable(),
+  parent: z.string().nullable().describe("the candidate this program was made from (a revision's or an edit's base; a diff's left side), null for a fresh sample"),
   source: z.enum(["llm", "edit", "given"]).describe("where the program came from: a model's sample, an edit of an earlier program, the client's own"),
   description: z.string().describe("what the program is, in one line"),
   reasoning: z.string(),
