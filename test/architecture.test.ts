@@ -33,6 +33,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   scaling: ["scaling", "policy", "sandbox", "trace", "judge", "shared"],
   server: ["server", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
   // Command-line tools sit at the top: `tracefix` starts an embedded server.
+  // The playground runs in a browser: it speaks the public API and reads only the shared schemas' types and names.
+  web: ["web", "shared"],
   cli: ["cli", "server", "datasets", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
 };
 
@@ -49,6 +51,14 @@ describe("the dependency direction", () => {
       }
     }
     expect(offending).toEqual([]);
+  });
+
+  it("bundles no schema library into the playground: it imports the schemas for their types only", () => {
+    const valueImports = sources
+      .filter((file) => path.relative(SOURCE, file).startsWith(`web${path.sep}`))
+      .flatMap((file) => [...readFileSync(file, "utf8").matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)"/gms)].map((match) => match[1] as string))
+      .filter((specifier) => specifier.includes("/schema/") && !specifier.endsWith("/names.ts"));
+    expect(valueImports).toEqual([]);
   });
 
   it("keeps LangChain inside the policy stage", () => {

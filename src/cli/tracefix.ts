@@ -15,42 +15,24 @@
  */
 import { readFileSync } from "node:fs";
 
-import { serve } from "@hono/node-server";
-
-import { composeServer } from "../server/compose.ts";
+import { startLoopbackServer, type LoopbackServer } from "../server/compose.ts";
 import { loadConfig } from "../shared/config.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { RunEvent } from "../shared/schema/events.ts";
+import { sseMessages } from "../shared/sse.ts";
 import { option } from "./options.ts";
-import { parseSseBlock, takeSseBlocks } from "./sse.ts";
 
 const EXIT = { solved: 0, unsolved: 1, error: 2 } as const;
 
 class UsageError extends Error {}
 
-interface Server {
-  readonly url: string;
-  close(): Promise<void>;
-}
+type Server = LoopbackServer;
 
 /** The server named by --server, or one of our own on a loopback port. */
 async function connect(): Promise<Server> {
   const named = option("server") ?? process.env["TRACEFIX_URL"];
   if (named !== undefined) return { url: named.replace(/\/$/, ""), close: async () => undefined };
-  const { app, executor, runs } = await composeServer(loadConfig(), silentLogger);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      await runs.close();
-      server.close();
-      await executor.close();
-    },
-  };
+  return startLoopbackServer(loadConfig(), silentLogger);
 }
 
 function readJson(file: string | undefined): Record<string, unknown> {
@@ -84,17 +66,7 @@ async function post(server: Server, path: string, body: unknown): Promise<Respon
 }
 
 async function* runEvents(response: Response): AsyncGenerator<RunEvent> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as ReadableStream<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    const { blocks, rest } = takeSseBlocks(buffer);
-    buffer = rest;
-    for (const block of blocks) {
-      const { message } = parseSseBlock(block);
-      if (message !== undefined) yield RunEvent.parse(JSON.parse(message.data));
-    }
-  }
+  for await (const message of sseMessages(response.body as ReadableStream<Uint8Array>)) yield RunEvent.parse(JSON.parse(message.data));
 }
 
 /** One line saying what an event is. */

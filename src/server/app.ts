@@ -17,6 +17,7 @@ import { clientOf } from "./client.ts";
 import { errorResponse } from "./errors.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { Metrics } from "./metrics.ts";
+import { registerPlayground } from "./playground.ts";
 import { registerFallbacks } from "./routes.ts";
 import { registerSelectRoute, type SelectionServices } from "./select.ts";
 import { registerSolveRoutes } from "./solve.ts";
@@ -99,6 +100,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
 
   registerSolveRoutes(app, runs, { maxBodyBytes, heartbeatMs: dependencies.heartbeatMs, scorer: selection.scorer, executor });
   registerSelectRoute(app, executor, selection, logger, maxBodyBytes);
+  registerPlayground(app);
   registerFallbacks(app);
   return app;
 }

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 
+import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type RewardModel, type RewardModelStatus } from "../judge/index.ts";
@@ -114,3 +115,26 @@ export async function composeServer(config: Config, logger: Logger): Promise<Com
   return { app, executor, runs };
 }
 
+
+export interface LoopbackServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The composed server listening on a free loopback port of its own (the command line's embedded server, the browser tests). */
+export async function startLoopbackServer(config: Config, logger: Logger): Promise<LoopbackServer> {
+  const { app, executor, runs } = await composeServer(config, logger);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await runs.close();
+      server.close();
+      await executor.close();
+    },
+  };
+}

@@ -21,6 +21,8 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   config_invalid: 500,
   prompt_invalid: 500,
   prompt_value_missing: 500,
+  // dist/web is made by `npm run build:web` (at install, before start and tests).
+  playground_not_built: 503,
   too_many_requests: 429,
   sandbox_busy: 503,
   too_many_runs: 503,

@@ -16,7 +16,7 @@ import { selfCheck } from "./self-check.ts";
 function listen(config: Config, app: Hono, executor: Executor, runs: RunManager, logger: Logger): void {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
-    logger.info(`listening on ${url}`);
+    logger.info(`listening on ${url}; the playground is at ${url}/`);
     void selfCheck(executor, logger, url);
   });
   server.on("error", (error: NodeJS.ErrnoException) => {

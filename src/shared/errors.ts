@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "config_invalid",
   "prompt_invalid",
   "prompt_value_missing",
+  "playground_not_built",
   // admission
   "too_many_requests",
   "sandbox_busy",

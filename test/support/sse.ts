@@ -1,5 +1,5 @@
 /** A minimal Server-Sent Events reader for tests: the real wire format, parsed. */
-import { parseSseBlock, takeSseBlocks, type SseMessage } from "../../src/cli/sse.ts";
+import { parseSseBlock, takeSseBlocks, type SseMessage } from "../../src/shared/sse.ts";
 import { RunEvent } from "../../src/shared/schema/events.ts";
 
 export type { SseMessage };

@@ -6,7 +6,9 @@
  */
 import { z } from "zod";
 
-export const LANGUAGES = ["python", "javascript"] as const;
+import { LANGUAGES, TRACE_FORMATS } from "./names.ts";
+
+export { LANGUAGES, TRACE_FORMATS };
 export const Language = z.enum(LANGUAGES);
 export type Language = z.infer<typeof Language>;
 
@@ -73,7 +75,6 @@ export function checkTestsForLanguage(
 
 export const TRACE_MODES = ["none", "failing", "all"] as const;
 
-export const TRACE_FORMATS = ["concise", "codeexecutor", "next", "semcoder", "scratchpad", "none"] as const;
 export const TraceFormat = z.enum(TRACE_FORMATS);
 export type TraceFormat = z.infer<typeof TraceFormat>;
 

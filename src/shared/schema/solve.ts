@@ -3,7 +3,10 @@ import { z } from "zod";
 
 import { ERROR_CODES } from "../errors.ts";
 
+import { POLICY_NAMES, STRATEGY_NAMES } from "./names.ts";
 import { checkTestsForLanguage, Language, Limits, MAX_CODE_CHARS, MAX_TESTS_PER_REQUEST, TestSpec, TraceFormat } from "./execution.ts";
+
+export { POLICY_NAMES, STRATEGY_NAMES, type PolicyName, type StrategyName } from "./names.ts";
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -52,17 +55,6 @@ export const SolveTrace = z.strictObject({
   repr_limit: z.int().min(16).max(2_000).default(80),
 });
 
-/** The strategies a request can name; each is one module in src/scaling/strategies/. */
-export const STRATEGY_NAMES = ["sequential", "parallel", "hybrid"] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
-
-/**
- * What proposes the programs: `llm` samples the configured model; `repair`
- * is the built-in trace-guided edit search (no model; needs problem.code);
- * `auto` is the model when one is configured, else the edit search.
- */
-export const POLICY_NAMES = ["auto", "llm", "repair"] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
 /** Chains a model may be asked for per round; the edit search takes more (its programs are cheap). */
 export const MAX_MODEL_CHAINS = 64;
 export const MAX_EDIT_CHAINS = 256;

@@ -27,3 +27,29 @@ export function takeSseBlocks(buffer: string): { blocks: string[]; rest: string 
   const rest = blocks.pop() ?? "";
   return { blocks, rest };
 }
+
+/**
+ * The messages of an SSE body as they arrive. Read through a reader (not
+ * `for await` over the stream, which older browsers lack); stopping early
+ * cancels the body.
+ */
+export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      const { blocks, rest } = takeSseBlocks(buffer);
+      buffer = rest;
+      for (const block of blocks) {
+        const { message } = parseSseBlock(block);
+        if (message !== undefined) yield message;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The names a request chooses among, without zod: the schemas build their
+ * enums from these, and the playground's menus are filled from them
+ * without bundling the schema library into the page.
+ */
+
+export const LANGUAGES = ["python", "javascript"] as const;
+
+export const TRACE_FORMATS = ["concise", "codeexecutor", "next", "semcoder", "scratchpad", "none"] as const;
+
+/** The strategies a request can name; each is one module in src/scaling/strategies/. */
+export const STRATEGY_NAMES = ["sequential", "parallel", "hybrid"] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/**
+ * What proposes the programs: `llm` samples the configured model; `repair`
+ * is the built-in trace-guided edit search (no model; needs problem.code);
+ * `auto` is the model when one is configured, else the edit search.
+ */
+export const POLICY_NAMES = ["auto", "llm", "repair"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
