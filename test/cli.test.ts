@@ -54,6 +54,15 @@ describe.skipIf(SKIP_DATASETS)("tracefix solve", () => {
     expect(lines).toContain("solved, hidden tests 5/5");
   });
 
+  it("shows one status line rewritten in place on a terminal: round, candidates run, best so far, the edit being tried", async () => {
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const command = [process.execPath, BIN, "solve", await quixbugsProblem(), "--rounds", "3"].map((part) => `'${part}'`).join(" ");
+    const { stdout } = await promisify(execFile)("script", ["-qec", command, "/dev/null"], { timeout: 120_000, env: { ...process.env, PORT: "0", COLUMNS: "200" } });
+    const rewrites = stdout.split("\r\x1b[2K").map((part) => part.trim());
+    expect(rewrites.some((line) => /^round 2 · \d+\/\d+ run · best \d\/6 · line \d+: .+ → /.test(line))).toBe(true);
+    expect(rewrites.some((line) => line.startsWith("solved, hidden tests 5/5"))).toBe(true);
+  });
+
   it("prints only the final event with --json", async () => {
     const { stdout, code } = await tracefix("solve", await quixbugsProblem(), "--json");
     expect(code).toBe(0);
@@ -64,6 +73,19 @@ describe.skipIf(SKIP_DATASETS)("tracefix solve", () => {
 });
 
 describe("tracefix errors and verdicts", () => {
+  it("ranks candidates with select: the pick that passes its public tests first, exit 0", async () => {
+    const request = file("select.json", {
+      problem: { prompt: "add two numbers", entry_point: "add", tests: [{ kind: "call", args: [1, 2], expected: 3 }, { kind: "call", args: [0, 0], expected: 0 }] },
+      candidates: ["def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"],
+    });
+    const { stdout, code } = await tracefix("select", request);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^selected by agreement/);
+    expect(lines[1]).toMatch(/^1\. candidate 1 · score [\d.]+ · cluster 0 · public 2\/2/);
+    expect(lines[2]).toMatch(/^2\. candidate 0 · .* public 1\/2/); // a - b is right for (0, 0) only
+  });
+
   it("exits 1 when a program fails its tests", async () => {
     const request = file("execute.json", { code: "def add(a, b):\n    return a - b\n", entry_point: "add", tests: [{ kind: "call", args: [1, 2], expected: 3 }] });
     const { stdout, code } = await tracefix("execute", request);
@@ -77,6 +99,6 @@ describe("tracefix errors and verdicts", () => {
     expect(bad.stderr).toMatch(/^tracefix: HTTP 400: .*problem\.tests/);
     const usage = await tracefix();
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("usage: tracefix solve|execute|runs");
+    expect(usage.stderr).toContain("usage: tracefix solve|execute|select|runs|export-dpo");
   });
 });

@@ -128,7 +128,7 @@ describe("GET /v1/runs", () => {
   });
 });
 
-describe("npm run dpo:export", () => {
+describe("tracefix export-dpo (npm run dpo:export)", () => {
   it("writes the pairs of several runs as one JSONL file and reports what it skipped", async () => {
     const runs = [await solve({ problem: ADD, n: 2, rounds: 2 }), await solve({ problem: ADD, n: 2, rounds: 1 })];
     const expected = (await Promise.all(runs.map(preferences))).reduce((sum, { pairs }) => sum + pairs.length, 0);
@@ -136,8 +136,8 @@ describe("npm run dpo:export", () => {
     const out = path.join(directory, "pairs.jsonl");
     try {
       const { stderr } = await promisify(execFile)(
-        path.join(ROOT, "node_modules/.bin/tsx"),
-        ["src/cli/dpo-export.ts", "--server", server.url, "--runs", [...runs, "gone"].join(","), "--out", out],
+        process.execPath,
+        ["bin/tracefix.mjs", "export-dpo", "--server", server.url, "--runs", [...runs, "gone"].join(","), "--out", out],
         { cwd: ROOT },
       );
       const lines = readFileSync(out, "utf8").split("\n").filter((line) => line !== "");

@@ -3,15 +3,21 @@
  *
  *   tracefix solve problem.json [--n N] [--rounds R] [--policy P] [--strategy S] [--format F] [--json]
  *   tracefix execute request.json
+ *   tracefix select request.json [--json]
  *   tracefix runs
+ *   tracefix export-dpo [--runs ID,ID] [--status S] [--limit N] [--out FILE]
  *
- * `--server URL` talks to a running server; without it the command starts
- * the same server `npm start` runs (src/server/compose.ts) on a loopback
- * port for itself. `solve` reads a /v1/solve body, or only its `problem`,
- * and streams the run: on a terminal one status line rewritten as events
- * arrive (round, candidates run, best so far, the edit being tried) and a
- * line per round; piped, one line per event; `--json` prints only the final
- * event. Exit codes: 0 solved (or passed), 1 unsolved (or failed), 2 error.
+ * `--server URL` (or TRACEFIX_URL) talks to a running server. Without it,
+ * `solve`, `execute` and `select` start the same server `npm start` runs
+ * (src/server/compose.ts) on a loopback port for themselves; `runs` and
+ * `export-dpo` read what a server has kept, so they ask the one at the
+ * configured address (HOST:PORT, 127.0.0.1:8787 by default). `solve` reads
+ * a /v1/solve body, or only its `problem`, and streams the run: on a
+ * terminal one status line rewritten as events arrive (round, candidates
+ * run, best so far, the edit being tried) and a line per round; piped, one
+ * line per event; `--json` prints only the final event. Exit codes: 0
+ * solved (or passed, or the pick passes its public tests), 1 unsolved (or
+ * failed), 2 error.
  */
 import { readFileSync } from "node:fs";
 
@@ -19,7 +25,9 @@ import { startLoopbackServer, type LoopbackServer } from "../server/compose.ts";
 import { loadConfig } from "../shared/config.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { RunEvent } from "../shared/schema/events.ts";
+import { SelectResult, type RankedCandidate } from "../shared/schema/solve.ts";
 import { sseMessages } from "../shared/sse.ts";
+import { exportDpo } from "./export-dpo.ts";
 import { option } from "./options.ts";
 
 const EXIT = { solved: 0, unsolved: 1, error: 2 } as const;
@@ -28,11 +36,16 @@ class UsageError extends Error {}
 
 type Server = LoopbackServer;
 
-/** The server named by --server, or one of our own on a loopback port. */
-async function connect(): Promise<Server> {
+/** Commands that read the runs a server keeps: an embedded server would have none. */
+const READS_KEPT_RUNS = new Set(["runs", "export-dpo"]);
+
+/** The server named by --server, the configured one for commands that read kept runs, else one of our own on a loopback port. */
+async function connect(command: string): Promise<Server> {
   const named = option("server") ?? process.env["TRACEFIX_URL"];
   if (named !== undefined) return { url: named.replace(/\/$/, ""), close: async () => undefined };
-  return startLoopbackServer(loadConfig(), silentLogger);
+  const config = loadConfig();
+  if (READS_KEPT_RUNS.has(command)) return { url: `http://${config.host}:${config.port}`, close: async () => undefined };
+  return startLoopbackServer(config, silentLogger);
 }
 
 function readJson(file: string | undefined): Record<string, unknown> {
@@ -144,13 +157,33 @@ async function listRuns(server: Server): Promise<number> {
   return response.ok ? EXIT.solved : EXIT.error;
 }
 
-const COMMANDS: Record<string, (server: Server, file: string | undefined) => Promise<number>> = { solve, execute, runs: listRuns };
+/** One line per ranked candidate, best first. */
+function rankingLine(entry: RankedCandidate, position: number): string {
+  const cluster = entry.cluster === null ? "no program" : `cluster ${entry.cluster}`;
+  return `${position + 1}. candidate ${entry.index} · score ${entry.score.toFixed(3)} · ${cluster} · public ${entry.public.passed}/${entry.public.total}${entry.reasons.length === 0 ? "" : ` · ${entry.reasons.join("; ")}`}`;
+}
+
+async function select(server: Server, file: string | undefined): Promise<number> {
+  const result = SelectResult.parse(await (await post(server, "/v1/select", readJson(file))).json());
+  if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(`selected by ${result.judge.method}${result.judge.fallback === null ? "" : ` (${result.judge.fallback})`}, ${result.inputs.total} synthesized inputs\n${result.ranking.map(rankingLine).join("\n")}\n`);
+  const best = result.ranking[0];
+  return best !== undefined && best.public.total > 0 && best.public.passed === best.public.total ? EXIT.solved : EXIT.unsolved;
+}
+
+const COMMANDS: Record<string, (server: Server, file: string | undefined) => Promise<number>> = {
+  solve,
+  execute,
+  select,
+  runs: listRuns,
+  "export-dpo": async (server) => exportDpo(server.url),
+};
 
 async function main(): Promise<number> {
   const [command, file] = process.argv.slice(2);
   const run = command === undefined ? undefined : COMMANDS[command];
-  if (run === undefined) throw new UsageError(`usage: tracefix ${Object.keys(COMMANDS).join("|")} [file.json] [--server URL] (see src/cli/tracefix.ts)`);
-  const server = await connect();
+  if (command === undefined || run === undefined) throw new UsageError(`usage: tracefix ${Object.keys(COMMANDS).join("|")} [file.json] [--server URL] (see src/cli/tracefix.ts)`);
+  const server = await connect(command);
   try {
     return await run(server, file);
   } finally {

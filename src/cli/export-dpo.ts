@@ -1,7 +1,8 @@
 /**
  * Preference data from a running tracefix server's kept runs, for DPO:
  *
- *   npm run dpo:export -- [--server URL] [--runs ID,ID,...] [--status solved|unsolved|failed] [--limit N] [--out FILE]
+ *   tracefix export-dpo [--server URL] [--runs ID,ID,...] [--status solved|unsolved|failed] [--limit N] [--out FILE]
+ *   (npm run dpo:export -- … is the same command)
  *
  * Without --runs, every finished run the server keeps (newest first, at most
  * --limit, default 1000; --status narrows them). Each run's pairs come from
@@ -15,12 +16,6 @@ import { createWriteStream } from "node:fs";
 import { PreferencePair, RunList } from "../shared/schema/runs.ts";
 import { option } from "./options.ts";
 
-const server = (option("server") ?? process.env["TRACEFIX_URL"] ?? "http://127.0.0.1:8787").replace(/\/$/, "");
-const named = option("runs");
-const status = option("status");
-const limit = option("limit", "1000");
-const out = option("out");
-
 async function fetchJson(url: string): Promise<unknown> {
   const response = await fetch(url);
   const body = await response.text();
@@ -28,7 +23,10 @@ async function fetchJson(url: string): Promise<unknown> {
   return JSON.parse(body) as unknown;
 }
 
-async function runIds(): Promise<string[]> {
+async function runIds(server: string): Promise<string[]> {
+  const named = option("runs");
+  const status = option("status");
+  const limit = option("limit", "1000");
   if (named !== undefined) return named.split(",").map((id) => id.trim()).filter((id) => id !== "");
   const query = new URLSearchParams({ limit });
   if (status !== undefined) query.set("status", status);
@@ -36,8 +34,10 @@ async function runIds(): Promise<string[]> {
   return list.runs.filter((run) => run.status !== "running").map((run) => run.run_id);
 }
 
-async function main(): Promise<void> {
-  const ids = await runIds();
+/** Writes the pairs; 0 when some run was exported (or none was asked for), 1 when every one was skipped. */
+export async function exportDpo(server: string): Promise<number> {
+  const out = option("out");
+  const ids = await runIds(server);
   const output = out === undefined ? process.stdout : createWriteStream(out);
   const byRule = new Map<string, number>();
   let pairs = 0;
@@ -64,10 +64,5 @@ async function main(): Promise<void> {
   const rules = [...byRule].map(([rule, count]) => `${rule} ${count}`).join(", ");
   process.stderr.write(`${pairs} pairs from ${exported} runs${rules === "" ? "" : ` (${rules})`}${out === undefined ? "" : ` → ${out}`}\n`);
   for (const entry of skipped) process.stderr.write(`skipped ${entry}\n`);
-  if (exported === 0 && ids.length > 0) process.exitCode = 1;
+  return exported === 0 && ids.length > 0 ? 1 : 0;
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`dpo-export: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-});
