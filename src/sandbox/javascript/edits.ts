@@ -1062,7 +1062,8 @@ class Collector {
   ) {}
 
   get done(): boolean {
-    if (!this.stopped && performance.now() > this.deadline) this.stopped = true;
+    // The deadline cuts the list short, never to nothing: on a loaded machine indexing alone can use it up.
+    if (!this.stopped && this.edits.length > 0 && performance.now() > this.deadline) this.stopped = true;
     return this.stopped || this.edits.length >= this.limit;
   }
 
