@@ -12,7 +12,8 @@ import { serve } from "@hono/node-server";
 
 import { LlmPolicy, RepairPolicy, OpenAICompatibleModel } from "../src/policy/index.ts";
 import { PythonPool } from "../src/sandbox/index.ts";
-import { loadPrompts, MemoryRunStore, RunManager } from "../src/scaling/index.ts";
+import { loadPrompts, RunManager } from "../src/scaling/index.ts";
+import { MemoryRunStore } from "../src/store/index.ts";
 import { createApp } from "../src/server/app.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import { FakeLLM, fenced } from "../test/support/fake-llm.ts";

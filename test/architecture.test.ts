@@ -30,12 +30,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   trace: ["trace", "shared"],
   // The LLM judge asks a model (policy) and shows trace renderings (trace).
   judge: ["judge", "policy", "trace", "shared"],
-  scaling: ["scaling", "policy", "sandbox", "trace", "judge", "shared"],
-  server: ["server", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
+  // The run store keeps events and summaries: it knows only their shapes.
+  store: ["store", "shared"],
+  scaling: ["scaling", "store", "policy", "sandbox", "trace", "judge", "shared"],
+  server: ["server", "scaling", "store", "policy", "sandbox", "trace", "judge", "shared"],
   // Command-line tools sit at the top: `tracefix` starts an embedded server.
   // The playground runs in a browser: it speaks the public API and reads only the shared schemas' types and names.
   web: ["web", "shared"],
-  cli: ["cli", "server", "datasets", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
+  cli: ["cli", "server", "store", "datasets", "scaling", "policy", "sandbox", "trace", "judge", "shared"],
 };
 
 describe("the dependency direction", () => {

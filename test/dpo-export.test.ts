@@ -102,6 +102,48 @@ describe("preference pairs from a run", () => {
 });
 
 describe("GET /v1/runs", () => {
+  it("pages with next_cursor, every run once, and filters by policy, language and time", async () => {
+    const made = [await solve({ problem: ADD, n: 1, rounds: 1 }), await solve({ problem: ADD, n: 1, rounds: 1 }), await solve({ problem: ADD, n: 1, rounds: 1 })];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? "limit=2" : `limit=2&cursor=${cursor}`;
+      const page = RunList.parse(await (await fetch(`${server.url}/v1/runs?${query}`)).json());
+      expect(page.runs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.runs.map((run) => run.run_id));
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const runId of made) expect(seen).toContain(runId);
+    const latest = RunList.parse(await (await fetch(`${server.url}/v1/runs?limit=1`)).json()).runs[0];
+    expect(latest).toMatchObject({ run_id: made[2], policy: "llm", language: "python", strategy: "sequential" });
+    const since = encodeURIComponent(latest?.created_at ?? "");
+    expect(RunList.parse(await (await fetch(`${server.url}/v1/runs?since=${since}`)).json()).runs.map((run) => run.run_id)).toEqual([made[2]]);
+    expect(RunList.parse(await (await fetch(`${server.url}/v1/runs?policy=repair`)).json()).runs).toEqual([]);
+    expect(RunList.parse(await (await fetch(`${server.url}/v1/runs?language=javascript`)).json()).runs).toEqual([]);
+  });
+
+  it("deletes a finished run (204, then 404 everywhere), and a running one only once it ends (409)", async () => {
+    const response = await fetch(`${server.url}/v1/solve`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ problem: ADD, n: 1, rounds: 2, stream: true }) });
+    const runId = response.headers.get("x-run-id") as string;
+    const early = await fetch(`${server.url}/v1/runs/${runId}`, { method: "DELETE" });
+    expect(early.status).toBe(409);
+    await readSse(response);
+    expect((await fetch(`${server.url}/v1/runs/${runId}`, { method: "DELETE" })).status).toBe(204);
+    for (const suffix of ["", "/events", "/preferences"]) expect((await fetch(`${server.url}/v1/runs/${runId}${suffix}`)).status).toBe(404);
+    expect((await fetch(`${server.url}/v1/runs/${runId}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("streams every finished run's pairs from the store at GET /v1/preferences, filtered by status", async () => {
+    const solved = await solve({ problem: ADD, n: 2, rounds: 2 });
+    const all = (await (await fetch(`${server.url}/v1/preferences`)).text()).split("\n").filter((line) => line !== "").map((line) => PreferencePair.parse(JSON.parse(line)));
+    const own = (await preferences(solved)).pairs;
+    expect(own.length).toBeGreaterThan(0);
+    expect(all.filter((pair) => pair.run_id === solved)).toEqual(own);
+    const unsolvedOnly = (await (await fetch(`${server.url}/v1/preferences?status=unsolved`)).text()).split("\n").filter((line) => line !== "").map((line) => PreferencePair.parse(JSON.parse(line)));
+    expect(unsolvedOnly.some((pair) => pair.run_id === solved)).toBe(false);
+  });
+
   it("lists the kept runs newest first, filtered by status", async () => {
     const first = await solve({ problem: ADD, n: 2, rounds: 1 }); // unsolved: one round of wrong programs
     const second = await solve({ problem: ADD, n: 2, rounds: 2 }); // solved in round 2
@@ -120,6 +162,9 @@ describe("GET /v1/runs", () => {
     ["limit=0", "limit"],
     ["limit=many", "limit"],
     ["colour=red", "colour"],
+    ["since=yesterday", "since"],
+    ["language=cobol", "language"],
+    ["cursor=not-ours", "cursor"],
   ])("answers 400 naming the field for ?%s", async (query, field) => {
     const response = await fetch(`${server.url}/v1/runs?${query}`);
     expect(response.status).toBe(400);
@@ -129,6 +174,16 @@ describe("GET /v1/runs", () => {
 });
 
 describe("tracefix export-dpo (npm run dpo:export)", () => {
+  it("without --runs exports the whole store's history, narrowed by --status", async () => {
+    const solved = await solve({ problem: ADD, n: 2, rounds: 2 });
+    const expected = (await (await fetch(`${server.url}/v1/preferences?status=solved`)).text()).split("\n").filter((line) => line !== "");
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["bin/tracefix.mjs", "export-dpo", "--server", server.url, "--status", "solved"], { cwd: ROOT });
+    const lines = stdout.split("\n").filter((line) => line !== "");
+    expect(lines).toEqual(expected);
+    expect(lines.some((line) => PreferencePair.parse(JSON.parse(line)).run_id === solved)).toBe(true);
+    expect(stderr).toMatch(new RegExp(`^${expected.length} pairs from \\d+ runs`));
+  }, 60_000);
+
   it("writes the pairs of several runs as one JSONL file and reports what it skipped", async () => {
     const runs = [await solve({ problem: ADD, n: 2, rounds: 2 }), await solve({ problem: ADD, n: 2, rounds: 1 })];
     const expected = (await Promise.all(runs.map(preferences))).reduce((sum, { pairs }) => sum + pairs.length, 0);

@@ -105,9 +105,9 @@ describe("routes answer what a client can act on", () => {
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("POST");
     expect(await errorOf(response)).toMatchObject({ code: "method_not_allowed" });
-    const runs = await fetch(`${url}/v1/runs/abc`, { method: "DELETE" });
+    const runs = await fetch(`${url}/v1/runs/abc`, { method: "PUT" });
     expect(runs.status).toBe(405);
-    expect(runs.headers.get("allow")).toContain("GET");
+    expect(runs.headers.get("allow")).toBe("DELETE, GET, HEAD");
   });
 
   it("answers an unknown path with 404 in the one error shape", async () => {
@@ -119,7 +119,7 @@ describe("routes answer what a client can act on", () => {
   it("serves the runs API without a model: an empty list, 404 for unknown ids, 422 only to start a run with nothing to repair", async () => {
     const list = await fetch(`${url}/v1/runs`);
     expect(list.status).toBe(200);
-    expect(await list.json()).toEqual({ runs: [] });
+    expect(await list.json()).toEqual({ runs: [], next_cursor: null });
     for (const path of ["/v1/runs/run_nope", "/v1/runs/run_nope/events", "/v1/runs/run_nope/preferences"]) {
       const response = await fetch(`${url}${path}`);
       expect(response.status, path).toBe(404);

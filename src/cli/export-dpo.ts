@@ -1,68 +1,76 @@
 /**
- * Preference data from a running tracefix server's kept runs, for DPO:
+ * Preference data from a tracefix server's run store, for DPO:
  *
- *   tracefix export-dpo [--server URL] [--runs ID,ID,...] [--status solved|unsolved|failed] [--limit N] [--out FILE]
+ *   tracefix export-dpo [--server URL] [--runs ID,ID,...] [--status solved|unsolved|failed] [--since ISO] [--until ISO] [--out FILE]
  *   (npm run dpo:export -- … is the same command)
  *
- * Without --runs, every finished run the server keeps (newest first, at most
- * --limit, default 1000; --status narrows them). Each run's pairs come from
- * GET /v1/runs/{id}/preferences; they are written one JSON object per line
- * (TRL's {prompt, chosen, rejected} plus rule, run_id and the candidate ids)
- * to FILE or standard output. A summary goes to standard error. A run that
- * is missing or still going is reported and skipped; the export goes on.
+ * Without --runs: every finished run in the store's whole history (--status,
+ * --since, --until narrow them), streamed from GET /v1/preferences. With
+ * --runs: those runs' GET /v1/runs/{id}/preferences; a run that is missing
+ * or still going is reported and skipped, the export goes on. Pairs are
+ * written one JSON object per line (TRL's {prompt, chosen, rejected} plus
+ * rule, run_id and the candidate ids) to FILE or standard output; a summary
+ * goes to standard error.
  */
 import { createWriteStream } from "node:fs";
 
-import { PreferencePair, RunList } from "../shared/schema/runs.ts";
+import { PreferencePair } from "../shared/schema/runs.ts";
+import { bodyLines } from "./lines.ts";
 import { option } from "./options.ts";
 
-async function fetchJson(url: string): Promise<unknown> {
-  const response = await fetch(url);
-  const body = await response.text();
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}: ${body.slice(0, 300)}`);
-  return JSON.parse(body) as unknown;
+interface Tally {
+  pairs: number;
+  runs: Set<string>;
+  readonly byRule: Map<string, number>;
+  readonly skipped: string[];
 }
 
-async function runIds(server: string): Promise<string[]> {
-  const named = option("runs");
-  const status = option("status");
-  const limit = option("limit", "1000");
-  if (named !== undefined) return named.split(",").map((id) => id.trim()).filter((id) => id !== "");
-  const query = new URLSearchParams({ limit });
-  if (status !== undefined) query.set("status", status);
-  const list = RunList.parse(await fetchJson(`${server}/v1/runs?${query.toString()}`));
-  return list.runs.filter((run) => run.status !== "running").map((run) => run.run_id);
+/** Writes the pairs of one JSON Lines body, each checked against the shared schema (a server of another version fails loudly). */
+async function copyPairs(response: Response, output: NodeJS.WritableStream, tally: Tally): Promise<void> {
+  for await (const line of bodyLines(response.body as ReadableStream<Uint8Array>)) {
+    if (line === "") continue;
+    const pair = PreferencePair.parse(JSON.parse(line));
+    output.write(`${JSON.stringify(pair)}\n`);
+    tally.pairs += 1;
+    tally.runs.add(pair.run_id);
+    tally.byRule.set(pair.rule, (tally.byRule.get(pair.rule) ?? 0) + 1);
+  }
 }
 
-/** Writes the pairs; 0 when some run was exported (or none was asked for), 1 when every one was skipped. */
-export async function exportDpo(server: string): Promise<number> {
-  const out = option("out");
-  const ids = await runIds(server);
-  const output = out === undefined ? process.stdout : createWriteStream(out);
-  const byRule = new Map<string, number>();
-  let pairs = 0;
-  let exported = 0;
-  const skipped: string[] = [];
+async function fromStore(server: string, output: NodeJS.WritableStream, tally: Tally): Promise<void> {
+  const query = new URLSearchParams();
+  for (const name of ["status", "since", "until"]) {
+    const value = option(name);
+    if (value !== undefined) query.set(name, value);
+  }
+  const response = await fetch(`${server}/v1/preferences?${query.toString()}`);
+  if (!response.ok) throw new Error(`GET /v1/preferences: HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  await copyPairs(response, output, tally);
+}
+
+async function fromRuns(server: string, ids: readonly string[], output: NodeJS.WritableStream, tally: Tally): Promise<void> {
   for (const id of ids) {
     const response = await fetch(`${server}/v1/runs/${encodeURIComponent(id)}/preferences`);
-    const body = await response.text();
     if (!response.ok) {
-      skipped.push(`${id} (HTTP ${response.status}: ${body.slice(0, 200)})`);
+      tally.skipped.push(`${id} (HTTP ${response.status}: ${(await response.text()).slice(0, 200)})`);
       continue;
     }
-    exported += 1;
-    for (const line of body.split("\n")) {
-      if (line === "") continue;
-      // Checked against the shared schema: a server of another version fails loudly here.
-      const pair = PreferencePair.parse(JSON.parse(line));
-      output.write(`${JSON.stringify(pair)}\n`);
-      pairs += 1;
-      byRule.set(pair.rule, (byRule.get(pair.rule) ?? 0) + 1);
-    }
+    tally.runs.add(id);
+    await copyPairs(response, output, tally);
   }
-  if (output !== process.stdout) await new Promise<void>((resolve, reject) => output.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  const rules = [...byRule].map(([rule, count]) => `${rule} ${count}`).join(", ");
-  process.stderr.write(`${pairs} pairs from ${exported} runs${rules === "" ? "" : ` (${rules})`}${out === undefined ? "" : ` → ${out}`}\n`);
-  for (const entry of skipped) process.stderr.write(`skipped ${entry}\n`);
-  return exported === 0 && ids.length > 0 ? 1 : 0;
+}
+
+/** Writes the pairs; 0 when something was exported (or nothing was asked for), 1 when every named run was skipped. */
+export async function exportDpo(server: string): Promise<number> {
+  const out = option("out");
+  const named = option("runs")?.split(",").map((id) => id.trim()).filter((id) => id !== "");
+  const output = out === undefined ? process.stdout : createWriteStream(out);
+  const tally: Tally = { pairs: 0, runs: new Set(), byRule: new Map(), skipped: [] };
+  if (named === undefined) await fromStore(server, output, tally);
+  else await fromRuns(server, named, output, tally);
+  if (output !== process.stdout) await new Promise<void>((resolve, reject) => (output as ReturnType<typeof createWriteStream>).end((error?: Error | null) => (error ? reject(error) : resolve())));
+  const rules = [...tally.byRule].map(([rule, count]) => `${rule} ${count}`).join(", ");
+  process.stderr.write(`${tally.pairs} pairs from ${tally.runs.size} runs${rules === "" ? "" : ` (${rules})`}${out === undefined ? "" : ` → ${out}`}\n`);
+  for (const entry of tally.skipped) process.stderr.write(`skipped ${entry}\n`);
+  return named !== undefined && named.length > 0 && tally.runs.size === 0 ? 1 : 0;
 }

@@ -45,7 +45,8 @@ async function connect(command: string): Promise<Server> {
   if (named !== undefined) return { url: named.replace(/\/$/, ""), close: async () => undefined };
   const config = loadConfig();
   if (READS_KEPT_RUNS.has(command)) return { url: `http://${config.host}:${config.port}`, close: async () => undefined };
-  return startLoopbackServer(config, silentLogger);
+  // The embedded server's runs end with the command: kept in memory, never in the state directory a running server holds.
+  return startLoopbackServer({ ...config, store: { kind: "memory", retention: config.store.retention } }, silentLogger);
 }
 
 function readJson(file: string | undefined): Record<string, unknown> {

@@ -7,5 +7,4 @@ export type { Strategy, StrategyOutcome } from "./strategy.ts";
 export { Selection, selectPrograms, type SelectionCandidate, type SelectionDependencies, type SelectionOutcome } from "./selection.ts";
 export { publicTests } from "./public-tests.ts";
 export { RunManager, type ActiveRun } from "./runs.ts";
-export { MemoryRunStore, type MemoryRunStoreOptions, type RunFilter, type RunStore, type RunSummary } from "./store.ts";
 export { loadPrompts, PROMPTS_DIRECTORY, PromptTemplate, type Prompts, type TemplateName } from "../shared/prompts.ts";

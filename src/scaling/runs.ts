@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 
 import { forClient } from "../sandbox/index.ts";
 import { NO_USAGE } from "../policy/index.ts";
-import { AbortedError, OverloadedError } from "../shared/errors.ts";
+import { AbortedError, OverloadedError, TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import { TERMINAL_EVENTS, type RunEvent, type RunEventPayload } from "../shared/schema/events.ts";
 import type { SolveRequest, SolveResult } from "../shared/schema/solve.ts";
@@ -16,7 +16,10 @@ import { EventChannel } from "./channel.ts";
 import { failedRun, runErrorOf, runStrategy } from "./run.ts";
 import { usageOf, type ScalingDependencies } from "./run-context.ts";
 import { resolveRun, type Policies, type RunRequest } from "./resolve.ts";
-import type { RunFilter, RunStore } from "./store.ts";
+import type { Retention, RunFilter, RunStore } from "../store/index.ts";
+
+/** A follower of another server's run re-reads the store at least this often (a lost notice costs this much). */
+const STORED_FOLLOW_POLL_MS = 2_000;
 
 export interface ActiveRun {
   readonly id: string;
@@ -51,6 +54,7 @@ export class RunManager {
   private readonly live = new Map<string, LiveRun>();
   private readonly maxRuns: number;
   private readonly onEvent: ((event: RunEvent) => void) | undefined;
+  private closing = false;
 
   constructor(deps: RunDependencies, store: RunStore, options: RunManagerOptions = {}) {
     this.deps = deps;
@@ -64,6 +68,11 @@ export class RunManager {
     return this.live.size;
   }
 
+  /** Where runs are kept (the store's own account). */
+  get storeDescription(): string {
+    return this.store.description;
+  }
+
   get modelConfigured(): boolean {
     return this.deps.policies.llm !== undefined;
   }
@@ -71,6 +80,7 @@ export class RunManager {
   /** The run's request and dependencies, or why it cannot start. */
   private prepare(solve: SolveRequest, client: string | undefined): { request: RunRequest; deps: ScalingDependencies } {
     const { request, policy } = resolveRun(solve, this.deps.policies);
+    if (this.closing) throw new OverloadedError("too_many_runs", "scaling", "the server is shutting down", 5);
     if (this.live.size >= this.maxRuns) {
       throw new OverloadedError("too_many_runs", "scaling", `${this.maxRuns} runs are going; retry when one ends`, 5);
     }
@@ -83,7 +93,7 @@ export class RunManager {
     const id = `run_${randomUUID().replaceAll("-", "").slice(0, 20)}`;
     const controller = new AbortController();
     const listeners = new Set<(event: RunEvent) => void>();
-    const created = this.store.create(id, request.strategy);
+    const created = this.store.create(id, { strategy: request.strategy, policy: request.policy, language: request.problem.language });
     const done = this.drive(id, request, deps, controller.signal, listeners, created);
     const run: LiveRun = {
       id,
@@ -138,10 +148,15 @@ export class RunManager {
 
   /**
    * The run's events after `afterId`: the stored ones, then live ones as they
-   * happen, until the run ends or the follower stops iterating.
+   * happen, until the run ends or the follower stops iterating. A run another
+   * server is driving (a shared store) is followed through the store.
    */
   async *follow(runId: string, afterId: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
     const run = this.live.get(runId);
+    if (run === undefined && this.store.watch !== undefined) {
+      yield* this.followStored(runId, afterId, signal);
+      return;
+    }
     const incoming = new EventChannel<RunEvent>();
     const listener = (event: RunEvent): void => incoming.push(event);
     // Listen before reading the store, so no event falls between the two.
@@ -165,6 +180,86 @@ export class RunManager {
     }
   }
 
+  /**
+   * Reads the store each time it says the run has new events (and every
+   * STORED_FOLLOW_POLL_MS in case a notice was lost), until its terminal
+   * event: each event once, in order, whichever server writes them.
+   */
+  private async *followStored(runId: string, afterId: number, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    let wake: (() => void) | undefined;
+    let poked = false;
+    const poke = (): void => {
+      poked = true;
+      wake?.();
+    };
+    const stop = await (this.store.watch as NonNullable<RunStore["watch"]>)(runId, poke);
+    signal?.addEventListener("abort", poke, { once: true });
+    try {
+      let last = afterId;
+      for (;;) {
+        poked = false;
+        for (const event of await this.store.events(runId, last)) {
+          yield event;
+          last = event.id;
+          if (TERMINAL_EVENTS.includes(event.type)) return;
+        }
+        const summary = await this.store.summary(runId);
+        if (signal?.aborted === true || summary === undefined || (summary.status !== "running" && summary.last_event_id <= last)) return;
+        if (!poked) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, STORED_FOLLOW_POLL_MS).unref();
+          });
+          wake = undefined;
+        }
+      }
+    } finally {
+      signal?.removeEventListener("abort", poke);
+      stop();
+    }
+  }
+
+  /**
+   * Ends, as failed with `server_restarted`, the runs the store holds as
+   * running whose server is gone (this one, before a restart): a terminal
+   * event their followers see, and a summary that no longer says running.
+   */
+  async recoverOrphans(): Promise<number> {
+    let recovered = 0;
+    for (const runId of await this.store.orphans()) {
+      if (this.live.has(runId)) continue;
+      const summary = await this.store.summary(runId);
+      if (summary === undefined || summary.status !== "running") continue;
+      const error = { code: "server_restarted" as const, stage: "store", message: "the server running this run stopped before the run ended" };
+      const failed = failedRun(runId, error, usageOf(NO_USAGE, 0, 0), [], false);
+      const event = { ...failed.event, id: summary.last_event_id + 1, run_id: runId, time: new Date().toISOString() } as RunEvent;
+      try {
+        await this.store.append(runId, event);
+      } catch {
+        continue; // another server ended it first (the event id is taken)
+      }
+      await this.store.finish(runId, failed.result);
+      recovered += 1;
+    }
+    if (recovered > 0) this.logger.warn(`run store: ${recovered} run(s) left running by a stopped server marked failed (server_restarted)`);
+    return recovered;
+  }
+
+  /** Deletes finished runs past the retention. */
+  prune(retention: Retention): Promise<number> {
+    return this.store.prune(retention);
+  }
+
+  /** Deletes a finished run; a running one is refused (409), an unknown one is false. */
+  async delete(runId: string): Promise<boolean> {
+    const summary = await this.store.summary(runId);
+    if (summary === undefined) return false;
+    if (summary.status === "running") {
+      throw new TracefixError("run_not_finished", "store", "the run is still going: it can be deleted once it ends", { runId });
+    }
+    return this.store.delete(runId);
+  }
+
   summary(runId: string): ReturnType<RunStore["summary"]> {
     return this.store.summary(runId);
   }
@@ -178,10 +273,19 @@ export class RunManager {
     return this.store.events(runId, 0);
   }
 
-  /** Cancels every live run (server shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Stops the server's runs: those going get `graceMs` to finish, then are
+   * cancelled (ending as `cancelled`); new ones are refused meanwhile.
+   */
+  async close(graceMs = 0): Promise<void> {
+    this.closing = true;
     const runs = [...this.live.values()];
-    for (const run of runs) run.cancel("the server is shutting down");
-    await Promise.allSettled(runs.map((run) => run.done));
+    const finished = Promise.allSettled(runs.map((run) => run.done));
+    if (graceMs > 0 && runs.length > 0) {
+      this.logger.info(`waiting up to ${graceMs} ms for ${runs.length} run(s) to finish`);
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    }
+    for (const run of this.live.values()) run.cancel("the server is shutting down");
+    await finished;
   }
 }

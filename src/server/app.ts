@@ -7,7 +7,8 @@ import { Hono, type Context } from "hono";
 import type { RewardModelStatus } from "../judge/index.ts";
 import { HAND_ORDER, RepairPolicy, type PolicyModelStatus } from "../policy/index.ts";
 import { DEFAULT_ADMISSION, type Executor } from "../sandbox/index.ts";
-import { MemoryRunStore, RunManager } from "../scaling/index.ts";
+import { RunManager } from "../scaling/index.ts";
+import { MemoryRunStore } from "../store/index.ts";
 import { silentLogger, type Logger } from "../shared/logger.ts";
 import { loadPrompts } from "../shared/prompts.ts";
 import { ExecuteRequest, toExecutionJob } from "../shared/schema/requests.ts";
@@ -79,7 +80,7 @@ export function createApp(dependencies: ServerDependencies): Hono {
       version: dependencies.version ?? "dev",
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       sandbox,
-      runs: { live: runs.running, model_configured: runs.modelConfigured },
+      runs: { live: runs.running, model_configured: runs.modelConfigured, store: runs.storeDescription },
       reward: dependencies.reward ?? { loaded: false, reason: "not loaded by this server" },
       policy_model: dependencies.policyModel ?? { loaded: false, order: HAND_ORDER.name, reason: "not loaded by this server" },
       ...(dependencies.configuration === undefined ? {} : { configuration: dependencies.configuration }),

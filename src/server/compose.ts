@@ -22,7 +22,8 @@ import {
   type PolicyModelStatus,
 } from "../policy/index.ts";
 import { JavaScriptPool, PythonPool, SandboxRouter, type Executor } from "../sandbox/index.ts";
-import { loadPrompts, MemoryRunStore, RunManager } from "../scaling/index.ts";
+import { loadPrompts, RunManager } from "../scaling/index.ts";
+import { openRunStore } from "../store/index.ts";
 import { publicConfig, type Config } from "../shared/config.ts";
 import type { Logger } from "../shared/logger.ts";
 import { createApp } from "./app.ts";
@@ -34,7 +35,12 @@ export interface ComposedServer {
   readonly app: Hono;
   readonly executor: Executor;
   readonly runs: RunManager;
+  /** Stops it all: running runs get `graceMs` to finish (then are cancelled), then the store and the sandbox close. */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How often orphaned runs are looked for (another server sharing the store died) and old runs pruned. */
+const MAINTENANCE_MS = 60_000;
 
 /** The Python pool, and the JavaScript one where isolated-vm works (else the server says why, and runs Python only). */
 async function startSandbox(config: Config, logger: Logger): Promise<Executor> {
@@ -81,6 +87,9 @@ async function startPolicyModel(config: Config, logger: Logger): Promise<{ model
 
 /** Everything `npm start` serves, composed once (the CLI's embedded server is the same). */
 export async function composeServer(config: Config, logger: Logger): Promise<ComposedServer> {
+  // First: a store that cannot be opened (another server holds the file) stops the start before anything else starts.
+  const store = await openRunStore(config.store, logger);
+  logger.info(`run store: ${store.description}`);
   // Everything the server runs through is measured where it is used (GET /metrics).
   const metrics = new Metrics();
   const executor = metrics.meterExecutor(await startSandbox(config, logger));
@@ -93,10 +102,18 @@ export async function composeServer(config: Config, logger: Logger): Promise<Com
   const prompts = loadPrompts();
   const order = policyModel.model === undefined ? HAND_ORDER : metrics.meterOrder(policyModel.model);
   const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy({ order }) };
-  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer }, new MemoryRunStore(), {
+  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer }, store, {
     maxRuns: config.maxRuns,
     onEvent: (event) => metrics.observeRunEvent(event),
   });
+  const maintain = async (): Promise<void> => {
+    await runs.recoverOrphans();
+    const pruned = await runs.prune(config.store.retention);
+    if (pruned > 0) logger.info(`run store: ${pruned} run(s) past the retention deleted`);
+  };
+  await maintain();
+  const maintenance = setInterval(() => void maintain().catch((error: unknown) => logger.warn("run store maintenance failed", { error: String(error) })), MAINTENANCE_MS);
+  maintenance.unref();
   if (model === undefined) logger.warn("no language model configured (TRACEFIX_LLM_BASE_URL / OPENAI_API_KEY): /v1/solve repairs given programs with the built-in search; problems without code answer 422");
   else logger.info(`language model: ${model.description}`);
   const app = createApp({
@@ -112,7 +129,17 @@ export async function composeServer(config: Config, logger: Logger): Promise<Com
     queueTimeoutMs: config.sandbox.admission.maxWaitMs + 500,
     configuration: publicConfig(config),
   });
-  return { app, executor, runs };
+  return {
+    app,
+    executor,
+    runs,
+    async close(graceMs = 0) {
+      clearInterval(maintenance);
+      await runs.close(graceMs);
+      await store.close();
+      await executor.close();
+    },
+  };
 }
 
 
@@ -123,18 +150,17 @@ export interface LoopbackServer {
 
 /** The composed server listening on a free loopback port of its own (the command line's embedded server, the browser tests). */
 export async function startLoopbackServer(config: Config, logger: Logger): Promise<LoopbackServer> {
-  const { app, executor, runs } = await composeServer(config, logger);
+  const composed = await composeServer(config, logger);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
+    const started = serve({ fetch: composed.app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
   });
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
     async close() {
-      await runs.close();
       server.close();
-      await executor.close();
+      await composed.close();
     },
   };
 }

@@ -23,6 +23,9 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   prompt_value_missing: 500,
   // dist/web is made by `npm run build:web` (at install, before start and tests).
   playground_not_built: 503,
+  store_unavailable: 503,
+  // Only ever in a run.failed event: the server running the run stopped before it ended.
+  server_restarted: 503,
   too_many_requests: 429,
   sandbox_busy: 503,
   too_many_runs: 503,

@@ -3,17 +3,14 @@
  * listen, then show the sandbox doing its job once on a small buggy program.
  */
 import { serve } from "@hono/node-server";
-import type { Hono } from "hono";
-
-import type { Executor } from "../sandbox/index.ts";
-import type { RunManager } from "../scaling/index.ts";
 import { loadConfig, type Config } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { consoleLogger, createLogger, type Logger } from "../shared/logger.ts";
-import { composeServer } from "./compose.ts";
+import { composeServer, type ComposedServer } from "./compose.ts";
 import { selfCheck } from "./self-check.ts";
 
-function listen(config: Config, app: Hono, executor: Executor, runs: RunManager, logger: Logger): void {
+function listen(config: Config, composed: ComposedServer, logger: Logger): void {
+  const { app, executor } = composed;
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (address) => {
     const url = `http://${config.host}:${address.port}`;
     logger.info(`listening on ${url}; the playground is at ${url}/`);
@@ -25,10 +22,11 @@ function listen(config: Config, app: Hono, executor: Executor, runs: RunManager,
     );
     void executor.close().then(() => process.exit(1));
   });
+  // SIGTERM drains: no new connections or runs, the running ones get the grace period, then are cancelled.
   const shutdown = (signal: string): void => {
-    logger.info(`${signal}: shutting down`);
+    logger.info(`${signal}: shutting down (running runs get ${config.shutdownGraceMs} ms to finish)`);
     server.close();
-    void runs.close().then(() => executor.close()).then(() => process.exit(0));
+    void composed.close(config.shutdownGraceMs).then(() => process.exit(0));
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));
@@ -37,8 +35,7 @@ function listen(config: Config, app: Hono, executor: Executor, runs: RunManager,
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logFormat);
-  const { app, executor, runs } = await composeServer(config, logger);
-  listen(config, app, executor, runs, logger);
+  listen(config, await composeServer(config, logger), logger);
 }
 
 main().catch((error: unknown) => {

@@ -4,13 +4,14 @@
  * this file writes them as `event:`/`id:`/`data:`.
  */
 import type { Context, Hono } from "hono";
-import { streamSSE } from "hono/streaming";
+import { stream, streamSSE } from "hono/streaming";
 
 import { dpoPairs, type CandidateScorer } from "../judge/index.ts";
 import type { Executor } from "../sandbox/index.ts";
 import { publicTests, type RunManager } from "../scaling/index.ts";
 import { InvalidRequestError, TracefixError } from "../shared/errors.ts";
-import { RunListQuery, type RunList } from "../shared/schema/runs.ts";
+import { PreferencesQuery, RunListQuery, type PreferencePair, type RunList } from "../shared/schema/runs.ts";
+import { decodeCursor, type RunFilter } from "../store/index.ts";
 import { SolveRequest } from "../shared/schema/solve.ts";
 import { readRequest } from "./body.ts";
 import { clientOf } from "./client.ts";
@@ -50,6 +51,27 @@ function streamRun(context: Context, runs: RunManager, runId: string, afterId: n
       signal.removeEventListener("abort", gone);
     }
   });
+}
+
+/** A listing's filter from its query: times compared as the store writes them (UTC, toISOString), the cursor checked. */
+function runFilter(query: RunListQuery | PreferencesQuery): RunFilter {
+  const cursor = "cursor" in query ? query.cursor : undefined;
+  if (cursor !== undefined && decodeCursor(cursor) === undefined) throw new InvalidRequestError("cursor", "cursor: not a next_cursor this server gave");
+  const utc = (time: string | undefined): string | undefined => (time === undefined ? undefined : new Date(time).toISOString());
+  return { ...query, since: utc(query.since), until: utc(query.until), cursor, limit: "limit" in query ? query.limit : undefined };
+}
+
+/** The preference pairs of every finished run the filter selects, newest run first, read a page at a time. */
+async function* storedPairs(runs: RunManager, filter: RunFilter, signal: AbortSignal): AsyncGenerator<PreferencePair> {
+  let cursor: string | undefined;
+  do {
+    const page = await runs.list({ ...filter, cursor, limit: 100 });
+    for (const run of page.runs) {
+      if (signal.aborted) return;
+      if (run.status !== "running") yield* dpoPairs(await runs.events(run.run_id));
+    }
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor !== undefined);
 }
 
 /** The id to resume after: decimal digits only (`0x10`, `1e3`, `+3` are not ids). */
@@ -108,18 +130,36 @@ export function registerSolveRoutes(app: Hono, runs: RunManager, options: SolveR
 
   app.get("/v1/runs", async (context) => {
     const query = parseRequest(RunListQuery, context.req.query());
-    const summaries = await runs.list({ status: query.status, limit: query.limit });
+    const page = await runs.list(runFilter(query));
     const list: RunList = {
-      runs: summaries.map(({ run_id, status, strategy, created_at, updated_at, last_event_id }) => ({
+      runs: page.runs.map(({ run_id, status, strategy, policy, language, created_at, updated_at, last_event_id }) => ({
         run_id,
         status,
         strategy,
+        policy,
+        language,
         created_at,
         updated_at,
         last_event_id,
       })),
+      next_cursor: page.next_cursor,
     };
     return context.json(list);
+  });
+
+  // Every finished run's preference pairs, streamed from the store page by page (the whole history, not one page of it).
+  app.get("/v1/preferences", (context) => {
+    const filter = runFilter(parseRequest(PreferencesQuery, context.req.query()));
+    const signal = context.req.raw.signal;
+    context.header("content-type", "application/x-ndjson; charset=utf-8");
+    return stream(context, async (output) => {
+      for await (const pair of storedPairs(runs, filter, signal)) await output.write(`${JSON.stringify(pair)}\n`);
+    });
+  });
+
+  app.delete("/v1/runs/:id", async (context) => {
+    if (!(await runs.delete(context.req.param("id")))) return runNotFound();
+    return context.body(null, 204);
   });
 
   app.get("/v1/runs/:id", async (context) => {

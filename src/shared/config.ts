@@ -6,6 +6,7 @@
  * else reads the environment for settings.
  */
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -40,6 +41,16 @@ const Variables = z.object({
   TRACEFIX_POLICY_MODEL: text,
   TRACEFIX_POLICY_PROVIDER: z.enum(["auto", "cuda", "cpu"]).default("auto"),
   TRACEFIX_DATA_DIR: text,
+  TRACEFIX_STORE: z.enum(["sqlite", "postgres", "memory"]).optional(),
+  TRACEFIX_DATABASE_URL: z
+    .url()
+    .refine((url) => /^postgres(ql)?:\/\//.test(url), "must be a postgres:// URL")
+    .optional(),
+  TRACEFIX_STATE_DIR: text,
+  TRACEFIX_SERVER_ID: text,
+  TRACEFIX_RETAIN_DAYS: count(30, 0),
+  TRACEFIX_RETAIN_RUNS: count(100_000, 0),
+  TRACEFIX_SHUTDOWN_GRACE_MS: count(10_000, 0),
   LOG_FORMAT: z.enum(["text", "json"]).default("text"),
 });
 
@@ -69,7 +80,41 @@ export interface Config {
   readonly policyModel: { readonly directory: string | undefined; readonly provider: "auto" | "cuda" | "cpu" };
   /** HumanEval/QuixBugs/MBPP JSONL (tests, benchmarks, training data). */
   readonly dataDirectory: string;
+  readonly store: StoreConfig;
+  /** SIGTERM: how long running runs get to finish before they are cancelled. */
+  readonly shutdownGraceMs: number;
   readonly logFormat: "text" | "json";
+}
+
+export type StoreConfig =
+  | ({ readonly kind: "sqlite"; readonly file: string } & StoreCommon)
+  | ({ readonly kind: "postgres"; readonly url: string; readonly serverId: string } & StoreCommon)
+  | ({ readonly kind: "memory" } & StoreCommon);
+
+interface StoreCommon {
+  /** Finished runs older than this, or beyond the newest maxRuns, are deleted (0: no bound). */
+  readonly retention: { readonly maxAgeMs: number | undefined; readonly maxRuns: number | undefined };
+}
+
+/**
+ * PostgreSQL when a database URL is set (or asked for), else SQLite in the
+ * state directory (./.tracefix by default), or memory when asked. A
+ * server's id must survive its restarts (its runs left running are its
+ * orphans): by default host name and port.
+ */
+function storeOf(variables: z.infer<typeof Variables>): StoreConfig {
+  const retention = {
+    maxAgeMs: variables.TRACEFIX_RETAIN_DAYS === 0 ? undefined : variables.TRACEFIX_RETAIN_DAYS * 86_400_000,
+    maxRuns: variables.TRACEFIX_RETAIN_RUNS === 0 ? undefined : variables.TRACEFIX_RETAIN_RUNS,
+  };
+  const kind = variables.TRACEFIX_STORE ?? (variables.TRACEFIX_DATABASE_URL === undefined ? "sqlite" : "postgres");
+  if (kind === "postgres") {
+    if (variables.TRACEFIX_DATABASE_URL === undefined) throw new ConfigError("TRACEFIX_DATABASE_URL", "TRACEFIX_STORE=postgres needs TRACEFIX_DATABASE_URL (postgres://…)");
+    const serverId = variables.TRACEFIX_SERVER_ID ?? `${hostname()}:${variables.PORT === 0 ? `pid${process.pid}` : variables.PORT}`;
+    return { kind, url: variables.TRACEFIX_DATABASE_URL, serverId, retention };
+  }
+  if (kind === "memory") return { kind, retention };
+  return { kind, file: path.resolve(variables.TRACEFIX_STATE_DIR ?? ".tracefix", "runs.sqlite"), retention };
 }
 
 /** TRACEFIX_LLM_*, with the usual OPENAI_* as fallbacks (OpenAI itself when only a key is set). */
@@ -121,12 +166,21 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     reward: { directory: variables.TRACEFIX_REWARD_MODEL, provider: variables.TRACEFIX_REWARD_PROVIDER },
     policyModel: { directory: variables.TRACEFIX_POLICY_MODEL, provider: variables.TRACEFIX_POLICY_PROVIDER },
     dataDirectory: variables.TRACEFIX_DATA_DIR ?? path.resolve(REPOSITORY_ROOT, "../shared/data"),
+    store: storeOf(variables),
+    shutdownGraceMs: variables.TRACEFIX_SHUTDOWN_GRACE_MS,
     logFormat: variables.LOG_FORMAT,
   };
 }
 
+/** A database URL without its password. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== "") parsed.password = "***";
+  return parsed.toString();
+}
+
 /** The configuration as /healthz shows it: everything but secrets (a key is only "set" or not). */
 export function publicConfig(config: Config): Record<string, unknown> {
-  const { llm, ...rest } = config;
-  return { ...rest, llm: llm === undefined ? null : { baseURL: llm.baseURL, model: llm.model, apiKey: llm.apiKey === "not-needed" ? "not set" : "set" } };
+  const { llm, store, ...rest } = config;
+  return { ...rest, store: store.kind === "postgres" ? { ...store, url: withoutPassword(store.url) } : store, llm: llm === undefined ? null : { baseURL: llm.baseURL, model: llm.model, apiKey: llm.apiKey === "not-needed" ? "not set" : "set" } };
 }

@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   "prompt_invalid",
   "prompt_value_missing",
   "playground_not_built",
+  // the run store
+  "store_unavailable",
+  "server_restarted",
   // admission
   "too_many_requests",
   "sandbox_busy",

@@ -2,7 +2,8 @@
  * Debian's Chromium driven by playwright-core, and the server `npm start`
  * runs, on a loopback port, for the playground's end-to-end tests.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { chromium, type Browser } from "playwright-core";
@@ -33,7 +34,8 @@ export async function launchChromium(): Promise<Browser> {
 
 /** The server as `npm start` composes it, with no language model (the repair search only). */
 export async function startServerWithoutModel(): Promise<LoopbackServer> {
-  const environment: NodeJS.ProcessEnv = { ...process.env, TRACEFIX_SANDBOX_WORKERS: "2" };
+  // Runs kept as `npm start` keeps them (SQLite), in a state directory of the test's own.
+  const environment: NodeJS.ProcessEnv = { ...process.env, TRACEFIX_SANDBOX_WORKERS: "2", TRACEFIX_STATE_DIR: mkdtempSync(path.join(tmpdir(), "tracefix-state-")) };
   for (const name of Object.keys(environment)) if (name.startsWith("TRACEFIX_LLM_") || name === "OPENAI_API_KEY") delete environment[name];
   return startLoopbackServer(loadConfig(environment), silentLogger);
 }

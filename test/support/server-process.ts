@@ -4,6 +4,8 @@
  * for tests of what start-up loads, logs and reports.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 const ROOT = path.join(import.meta.dirname, "..", "..");
@@ -20,9 +22,11 @@ export async function startServerProcess(environment: Record<string, string>, un
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith("TRACEFIX_LLM") && name !== "OPENAI_API_KEY" && !unset.includes(name)),
   );
-  const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["src/server/main.ts"], {
+  // One process (tsx as a loader, not its CLI, which would run the server in a child): a SIGKILL reaches the server itself.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     cwd: ROOT,
-    env: { ...clean, PORT: "0", TRACEFIX_SANDBOX_WORKERS: "1", ...environment },
+    // A state directory of its own: the SQLite run store is one server's alone.
+    env: { ...clean, PORT: "0", TRACEFIX_SANDBOX_WORKERS: "1", TRACEFIX_STATE_DIR: mkdtempSync(path.join(tmpdir(), "tracefix-state-")), ...environment },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -47,4 +51,14 @@ export async function stopServerProcess(started: StartedServer): Promise<void> {
   const exited = new Promise((resolve) => started.child.once("exit", resolve));
   started.child.kill("SIGTERM");
   await exited;
+}
+
+/** Until the start-up self-check (which solves through /v1/solve, on the same workers) has ended. */
+export async function selfChecked(started: StartedServer): Promise<void> {
+  const until = Date.now() + 60_000;
+  // Logged once its run has ended (src/server/self-check.ts).
+  while (!/self-check: (repaired|could not repair|the repair through)/.test(started.log())) {
+    if (Date.now() > until) throw new Error(`the self-check did not end:\n${started.log()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

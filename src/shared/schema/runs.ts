@@ -1,24 +1,47 @@
 /** GET /v1/runs and GET /v1/runs/{id}/preferences: the kept runs and the preference pairs they yield. */
 import { z } from "zod";
 
+import { LANGUAGES, STRATEGY_NAMES } from "./names.ts";
+
 export const RunStatus = z.enum(["running", "solved", "unsolved", "failed"]);
 
-export const RunListQuery = z.strictObject({
+const isoTime = z.iso.datetime({ offset: true }).describe("ISO 8601, e.g. 2026-12-03T10:00:00Z");
+
+/** The filters GET /v1/runs and GET /v1/preferences share. */
+const RunFilterFields = {
   status: RunStatus.optional().describe("only the runs in this state"),
+  strategy: z.enum(STRATEGY_NAMES).optional(),
+  policy: z.enum(["llm", "repair"]).optional().describe("what proposed the programs (auto resolved)"),
+  language: z.enum(LANGUAGES).optional(),
+  since: isoTime.optional().describe("runs created at or after this time"),
+  until: isoTime.optional().describe("runs created before this time"),
+};
+
+export const RunListQuery = z.strictObject({
+  ...RunFilterFields,
+  cursor: z.string().max(500).optional().describe("next_cursor of the previous page"),
   limit: z.coerce.number().int().min(1).max(10_000).default(100).describe("at most this many runs, newest first"),
 });
 export type RunListQuery = z.infer<typeof RunListQuery>;
+
+export const PreferencesQuery = z.strictObject({
+  ...RunFilterFields,
+  status: z.enum(["solved", "unsolved", "failed"]).optional().describe("only finished runs in this state (running ones are never exported)"),
+});
+export type PreferencesQuery = z.infer<typeof PreferencesQuery>;
 
 export const RunListEntry = z.object({
   run_id: z.string(),
   status: RunStatus,
   strategy: z.string(),
+  policy: z.string(),
+  language: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
   last_event_id: z.int(),
 });
 
-export const RunList = z.object({ runs: z.array(RunListEntry) });
+export const RunList = z.object({ runs: z.array(RunListEntry), next_cursor: z.string().nullable().describe("pass as cursor for the next page; null: no more") });
 export type RunList = z.infer<typeof RunList>;
 
 /** One line of the DPO export: TRL's `{prompt, chosen, rejected}` and where the pair came from. */
