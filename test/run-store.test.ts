@@ -11,10 +11,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { RunEvent } from "../src/shared/schema/events.ts";
-import type { SolveResult } from "../src/shared/schema/solve.ts";
+import { SolveRequest, type SolveResult } from "../src/shared/schema/solve.ts";
+import { RepairPolicy } from "../src/policy/index.ts";
+import { loadPrompts, RunManager } from "../src/scaling/index.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import { MemoryRunStore, PostgresRunStore, SqliteRunStore, type RunMeta, type RunStore } from "../src/store/index.ts";
 import { SKIP_POSTGRES, SKIP_POSTGRES_REASON, startPostgres, type Postgres } from "./support/postgres.ts";
+import { startPool } from "./support/sandbox.ts";
 
 const META: RunMeta = { strategy: "sequential", policy: "repair", language: "python" };
 
@@ -148,5 +151,33 @@ describe.skipIf(SKIP_POSTGRES)("the PostgreSQL store shared by servers", () => {
     expect(await restarted.orphans()).toEqual(["shared"]);
     await restarted.close();
     await b.close();
+  });
+});
+
+describe("a store that fails under a run", () => {
+  it("stops that run with a clear end, logs it, and the server's next run goes on", async () => {
+    const pool = await startPool({ size: 1 });
+    class FailingStore extends MemoryRunStore {
+      failAfter = 2;
+      override async append(runId: string, item: RunEvent): Promise<void> {
+        if (item.id > this.failAfter) throw new Error("disk full");
+        return super.append(runId, item);
+      }
+    }
+    const store = new FailingStore();
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => errors.push(message) };
+    const runs = new RunManager({ policies: { repair: new RepairPolicy() }, executor: pool, prompts: loadPrompts(), logger }, store);
+    const request = SolveRequest.parse({ problem: { prompt: "add", entry_point: "add", code: "def add(a, b):\n    return a - b\n", tests: [{ kind: "call", args: [1, 2], expected: 3 }] }, policy: "repair", rounds: 3 });
+    try {
+      const cut = await runs.start(request).done;
+      expect(cut).toMatchObject({ status: "failed" });
+      expect(errors).toEqual(["run store failed: the run is stopped"]);
+      store.failAfter = Number.POSITIVE_INFINITY;
+      expect(await runs.start(request).done).toMatchObject({ status: "solved" });
+    } finally {
+      await runs.close();
+      await pool.close();
+    }
   });
 });

@@ -94,7 +94,7 @@ export class RunManager {
     const controller = new AbortController();
     const listeners = new Set<(event: RunEvent) => void>();
     const created = this.store.create(id, { strategy: request.strategy, policy: request.policy, language: request.problem.language });
-    const done = this.drive(id, request, deps, controller.signal, listeners, created);
+    const done = this.drive(id, request, deps, controller, listeners, created);
     const run: LiveRun = {
       id,
       done,
@@ -108,23 +108,44 @@ export class RunManager {
     return run;
   }
 
+  /**
+   * Runs the strategy, stores and publishes its events, stores its result.
+   * Never rejects: a store that fails stops the run (its followers still get
+   * the events in memory) and is logged once; it does not take the server down.
+   */
   private async drive(
     id: string,
     request: RunRequest,
     deps: ScalingDependencies,
-    signal: AbortSignal,
+    controller: AbortController,
     listeners: Set<(event: RunEvent) => void>,
     created: Promise<void>,
   ): Promise<SolveResult> {
-    await created;
-    const strategy = runStrategy({ runId: id, request, signal }, deps);
+    let storeError: TracefixError | undefined;
+    const keep = async (work: () => Promise<void>): Promise<void> => {
+      try {
+        await work();
+      } catch (error) {
+        if (storeError !== undefined) return;
+        storeError = new TracefixError("store_unavailable", "store", `the run store failed: ${(error as Error).message}`, { runId: id, cause: error });
+        this.logger.error("run store failed: the run is stopped", { run_id: id, error: String(error) });
+        controller.abort(storeError);
+      }
+    };
     let next = 1;
     const publish = async (payload: RunEventPayload): Promise<void> => {
       const event = { ...payload, id: next++, run_id: id, time: new Date().toISOString() } as RunEvent;
-      await this.store.append(id, event);
+      await keep(() => this.store.append(id, event));
       for (const listener of listeners) listener(event);
       this.onEvent?.(event);
     };
+    await keep(() => created);
+    if (storeError !== undefined) {
+      const failed = failedRun(id, runErrorOf(storeError, false), usageOf(NO_USAGE, 0, 0), [], false);
+      await publish(failed.event);
+      return failed.result;
+    }
+    const strategy = runStrategy({ runId: id, request, signal: controller.signal }, deps);
     let result: SolveResult;
     try {
       for (;;) {
@@ -142,7 +163,8 @@ export class RunManager {
       await publish(failed.event);
       result = failed.result;
     }
-    await this.store.finish(id, result);
+    const finalResult = result;
+    await keep(() => this.store.finish(id, finalResult));
     return result;
   }
 
