@@ -7,9 +7,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** A message as a client sends it: an assistant turn may carry tool calls (and no content), a tool turn answers one. */
+export interface ChatMessage {
+  readonly role: string;
+  readonly content: string | null;
+  readonly tool_calls?: readonly { id: string; type: "function"; function: { name: string; arguments: string } }[];
+  readonly tool_call_id?: string;
+}
+
 export interface ChatRequest {
   readonly model: string;
-  readonly messages: readonly { role: string; content: string }[];
+  readonly messages: readonly ChatMessage[];
+  /** The functions the client offers (OpenAI's `tools`). */
+  readonly tools?: readonly { type: "function"; function: { name: string; description?: string; parameters?: unknown } }[];
   readonly n?: number;
   readonly temperature?: number;
   readonly max_tokens?: number;
@@ -17,8 +27,16 @@ export interface ChatRequest {
   readonly stop?: readonly string[];
 }
 
+/** A function call the scripted model makes: its arguments are sent as the JSON string the wire format carries. */
+export interface ScriptedToolCall {
+  readonly name: string;
+  readonly arguments: Record<string, unknown>;
+}
+
 export type Reply =
   | { readonly texts: readonly string[] }
+  /** One choice that calls tools (finish_reason "tool_calls"), with optional text beside the calls. */
+  | { readonly toolCalls: readonly ScriptedToolCall[]; readonly text?: string }
   | { readonly status: number; readonly message?: string; readonly headers?: Record<string, string> }
   | { readonly delayMs: number; readonly then: Reply }
   | { readonly hang: true }
@@ -46,8 +64,19 @@ export function lastUserMessage(request: ChatRequest): string {
   return [...request.messages].reverse().find((message) => message.role === "user")?.content ?? "";
 }
 
+/** The results of tool calls the client sent back since the model's last turn, by tool call id. */
+export function toolResults(request: ChatRequest): Map<string, string> {
+  const results = new Map<string, string>();
+  for (const message of request.messages) if (message.role === "tool" && message.tool_call_id !== undefined) results.set(message.tool_call_id, message.content ?? "");
+  return results;
+}
+
 export function fenced(code: string, language = "python"): string {
   return `Here is the program.\n\n\`\`\`${language}\n${code.replace(/\n$/, "")}\n\`\`\`\n`;
+}
+
+function promptTokens(body: ChatRequest): number {
+  return body.messages.reduce((sum, message) => sum + Math.ceil((message.content ?? "").length / 4), 0);
 }
 
 export class FakeLLM {
@@ -115,9 +144,14 @@ export class FakeLLM {
       record.answeredAt = performance.now();
       return;
     }
+    if ("toolCalls" in reply) {
+      this.answerToolCalls(body, reply, call, response);
+      record.answeredAt = performance.now();
+      return;
+    }
     const texts = this.options.ignoreN ? reply.texts.slice(0, 1) : reply.texts.slice(0, Math.max(1, body.n ?? 1));
     const usage = {
-      prompt_tokens: body.messages.reduce((sum, message) => sum + Math.ceil(message.content.length / 4), 0),
+      prompt_tokens: promptTokens(body),
       completion_tokens: texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0),
     };
     const created = Math.floor(Date.now() / 1000);
@@ -149,6 +183,46 @@ export class FakeLLM {
       );
     }
     record.answeredAt = performance.now();
+  }
+
+  /**
+   * Tool calls in both wire shapes: `message.tool_calls` (arguments a JSON
+   * string), or streamed — the call's id and name first, then its arguments
+   * in two pieces, as real servers split them.
+   */
+  private answerToolCalls(body: ChatRequest, reply: { readonly toolCalls: readonly ScriptedToolCall[]; readonly text?: string }, call: number, response: ServerResponse): void {
+    const created = Math.floor(Date.now() / 1000);
+    const calls = reply.toolCalls.map((toolCall, index) => ({ id: `call_${call}_${index}`, type: "function" as const, function: { name: toolCall.name, arguments: JSON.stringify(toolCall.arguments) } }));
+    const usage = { prompt_tokens: promptTokens(body), completion_tokens: calls.reduce((sum, entry) => sum + Math.ceil(entry.function.arguments.length / 4), 0) };
+    const totals = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+    if (body.stream !== true) {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          id: "chatcmpl-fake",
+          object: "chat.completion",
+          created,
+          model: body.model,
+          choices: [{ index: 0, message: { role: "assistant", content: reply.text ?? null, tool_calls: calls }, finish_reason: "tool_calls" }],
+          usage: totals,
+        }),
+      );
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const send = (delta: Record<string, unknown>, finish: string | null = null): void => {
+      response.write(`data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+    };
+    send({ role: "assistant", content: reply.text ?? "" });
+    calls.forEach((entry, index) => {
+      const half = Math.ceil(entry.function.arguments.length / 2);
+      send({ tool_calls: [{ index, id: entry.id, type: "function", function: { name: entry.function.name, arguments: "" } }] });
+      send({ tool_calls: [{ index, function: { arguments: entry.function.arguments.slice(0, half) } }] });
+      send({ tool_calls: [{ index, function: { arguments: entry.function.arguments.slice(half) } }] });
+    });
+    send({}, "tool_calls");
+    response.write(`data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [], usage: totals })}\n\n`);
+    response.end("data: [DONE]\n\n");
   }
 
   async close(): Promise<void> {
