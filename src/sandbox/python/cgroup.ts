@@ -25,7 +25,7 @@
  * the fork server falls back to accounting.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export type MemoryControl = "cgroup-v1" | "cgroup-v2" | "accounting";
@@ -153,12 +153,15 @@ export class WorkerCgroup {
 
 export class WorkerCgroups {
   readonly control: "cgroup-v1" | "cgroup-v2";
+  /** This server's own directory (`tracefix-<pid>`) in the hierarchy. */
+  readonly directory: string;
   private readonly base: string;
   private readonly version: 1 | 2;
   private readonly workers = new Map<number, WorkerCgroup>();
 
   constructor(hierarchy: Hierarchy, base: string) {
     this.control = hierarchy.version === 1 ? "cgroup-v1" : "cgroup-v2";
+    this.directory = base;
     this.base = base;
     this.version = hierarchy.version;
   }
@@ -244,6 +247,47 @@ export const WRAPPER = 'echo $$ > "$0" && exec "$@"';
 
 export type CgroupDetection = { readonly cgroups: WorkerCgroups; readonly reason?: undefined } | { readonly cgroups?: undefined; readonly reason: string };
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes a cgroup tree bottom-up (cgroup directories go only by rmdir, and only when empty of processes). */
+function removeTree(directory: string): void {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) if (entry.isDirectory()) removeTree(path.join(directory, entry.name));
+  rmdirSync(directory);
+}
+
+/**
+ * The cgroups of servers that died without removing theirs (SIGKILL): a
+ * supervisor that restarts tracefix that way would otherwise pile them up.
+ * Only those whose server process is gone and that hold no process.
+ */
+export function removeStaleCgroups(parent: string, serverPid = process.pid): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of entries) {
+    const pid = /^tracefix-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === serverPid || alive(Number(pid))) continue;
+    try {
+      removeTree(path.join(parent, name));
+      removed.push(name);
+    } catch {
+      // a process still in it, or not ours to remove: left alone
+    }
+  }
+  return removed;
+}
+
 /** The first memory cgroup hierarchy this server can manage, or why there is none. */
 export function detectCgroups(serverPid = process.pid): CgroupDetection {
   const reasons: string[] = [];
@@ -254,6 +298,7 @@ export function detectCgroups(serverPid = process.pid): CgroupDetection {
     return { reason: `cannot read the process's cgroups: ${String(error)}` };
   }
   for (const hierarchy of hierarchies) {
+    removeStaleCgroups(hierarchy.own, serverPid);
     const base = path.join(hierarchy.own, `tracefix-${serverPid}`);
     try {
       if (hierarchy.version === 2) enableV2Memory(hierarchy.own, base);
