@@ -74,6 +74,44 @@ describe("examples in the problem text", () => {
     ]);
   });
 
+  it("read the other usual forms: true/false, worked sums, Input/Output blocks, named arguments, sentences", () => {
+    const prompt = [
+      "def pick(items, k):",
+      '    """Pick the k-th item.',
+      "    pick([1, 2], 1) => true",
+      "    pick([3], 0) -> 3 - 0 = 3",
+      "    pick([4, 5], 1)  # returns 5",
+      "    pick([6], 0) = 6",
+      "    >>> pick([7, 8], 0) == 7",
+      "    Example 1:",
+      "        Input: items = [9, 10], k = 1",
+      "        Output: 10",
+      "        Input: [11], 0",
+      "        Output: 11",
+      "    For items = [12, 13], k = 0, the output should be 12.",
+      "    For k = 1, items = [14, 15] the result should be 15",
+      "    For items = [16], the output should be 16.",
+      '    """',
+    ].join("\n");
+    expect(doctestsOf(prompt, "pick").map((test) => test.kind === "call" && [test.input, test.output])).toEqual([
+      ["[[1, 2], 1]", "True"],
+      ["[[3], 0]", "3"],
+      ["[[4, 5], 1]", "5"],
+      ["[[6], 0]", "6"],
+      ["[[7, 8], 0]", "7"],
+      ["[[9, 10], 1]", "10"],
+      ["[[11], 0]", "11"],
+      ["[[12, 13], 0]", "12"],
+      ["[[14, 15], 1]", "15"],
+      // one named argument of two: not an example this can run
+    ]);
+  });
+
+  it("leave out what the text states as a rule, not an example", () => {
+    const prompt = ["def tri(n):", '    """', "    tri(1) = 3", "    tri(n) = 1 + n / 2, if n is even.", "    tri(2) = 1 + (2 / 2) = 2", '    """'].join("\n");
+    expect(doctestsOf(prompt, "tri")).toEqual([]);
+  });
+
   describe.skipIf(SKIP_DATASETS)("on HumanEval prompts", () => {
     let pool: PythonPool;
     beforeAll(async () => {
@@ -99,9 +137,12 @@ describe("examples in the problem text", () => {
           passed += report.passed;
         }),
       );
-      expect(problems).toBeGreaterThanOrEqual(100);
-      // HumanEval/148's prompt itself writes ("Venus") for the tuple ('Venus',).
-      expect(passed / tests).toBeGreaterThanOrEqual(0.99);
+      console.log(`examples from HumanEval prompts: ${tests} in ${problems} of ${records.length} problems, ${passed} passed by the reference solutions`);
+      expect(problems).toBeGreaterThanOrEqual(150);
+      expect(tests).toBeGreaterThanOrEqual(430);
+      // What the prompts themselves get wrong: HumanEval/148 writes ("Venus") for the tuple ('Venus',),
+      // HumanEval/47's median example says 15.0 (it is 8.0), HumanEval/116's three examples contradict its rule.
+      expect(tests - passed).toBeLessThanOrEqual(5);
     });
   });
 });

@@ -7,9 +7,17 @@
  *     closest([4]) == 4
  *     closest([5, 6], 7) -> 6        closest([5, 6], 7) => 6
  *     closest([0]) should return 0
+ *     closest([1], 0) => true                      (true/false/null read as Python's)
+ *     f("2 and 3", 9) -> 9 - 2 - 3 = 4             (the value after the last `=`)
+ *     Input: [4, 2, 3]            Input: arr = [1, 2], k = 1
+ *     Output: [2, 1]              Output: 3
+ *     For xs = [1, 2], the output should be 3.     (or "the result should be")
+ *     >>> closest([7]) == 7        closest([8]) = 8        closest([9])  # returns 9
  *
- * each becoming a `call` test of the entry point. Only examples whose
- * arguments and expected value are Python literals are kept.
+ * each becoming a `call` test of the entry point. Named arguments are put
+ * in the order of the signature the prompt gives (`def entry(a, b):`).
+ * Only examples whose arguments and expected value are Python literals are
+ * kept.
  */
 import type { TestSpec } from "../../shared/schema/execution.ts";
 import { LiteralError, parseLiteral } from "../../trace/index.ts";
@@ -45,15 +53,77 @@ function callArguments(text: string, open: number): { inner: string; end: number
   return undefined;
 }
 
-const ARROW = /^\s*(?:==>?|➞|->|=>|→|should return|returns|will return|is)\s*(.+?)\s*$/;
+const ARROW = /^\s*(?:#\s*)?(?:==>?|=>|=(?![=>])|➞|->|→|should return|returns|will return|is)\s*(.+?)\s*$/;
+
+/** JSON's and JavaScript's words for Python's constants, when a whole value is one. */
+const CONSTANTS: Readonly<Record<string, string>> = { true: "True", false: "False", null: "None" };
+
+/** `text` split at commas outside brackets and quotes. */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = 0;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index] as string;
+    if (quote !== undefined) {
+      if (character === "\\") index++;
+      else if (character === quote) quote = undefined;
+    } else if (character === "'" || character === '"') quote = character;
+    else if ("([{".includes(character)) depth++;
+    else if (")]}".includes(character)) depth--;
+    else if (character === "," && depth === 0) {
+      parts.push(text.slice(start, index));
+      start = index + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((part) => part.trim());
+}
+
+/** The parameter names of `def entry(...)` in the prompt (annotations and defaults dropped). */
+function parametersOf(prompt: string, entryPoint: string): string[] | undefined {
+  const start = new RegExp(`def\\s+${entryPoint}\\s*\\(`).exec(prompt);
+  if (start === null) return undefined;
+  const found = callArguments(prompt, start.index + start[0].length - 1);
+  if (found === undefined) return undefined;
+  return splitTopLevel(found.inner)
+    .map((parameter) => (/^\*{0,2}([A-Za-z_][A-Za-z0-9_]*)/.exec(parameter)?.[1] ?? ""))
+    .filter((name) => name !== "" && name !== "self");
+}
+
+/**
+ * An example's input as an argument list: `name = value, …` pairs in the
+ * signature's order (the leading pairs only: prose may follow), else the
+ * whole text as the arguments when it has as many as the signature.
+ */
+function argumentsFrom(text: string, parameters: readonly string[] | undefined): string | undefined {
+  const parts = splitTopLevel(text.trim().replace(/[.;]$/, ""));
+  const named = new Map<string, string>();
+  for (const part of parts) {
+    const pair = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/s.exec(part);
+    if (pair === null || pair[2]?.startsWith("=")) break;
+    named.set(pair[1] as string, pair[2] as string);
+  }
+  if (named.size > 0) {
+    if (parameters === undefined || parameters.length !== named.size || !parameters.every((name) => named.has(name))) return undefined;
+    return parameters.map((name) => named.get(name)).join(", ");
+  }
+  if (parameters !== undefined && parameters.length !== parts.length && parameters.length !== 1) return undefined;
+  return text.trim();
+}
 
 export function doctestsOf(prompt: string, entryPoint: string): TestSpec[] {
   const tests: TestSpec[] = [];
   const seen = new Set<string>();
   const lines = prompt.split("\n");
+  const parameters = parametersOf(prompt, entryPoint);
   const add = (argumentsText: string, expected: string): void => {
     const input = `[${argumentsText.trim()}]`;
-    const output = expected.trim().replace(/[.;,]$/, "");
+    let output = expected.trim().replace(/[.;,]$/, "");
+    output = CONSTANTS[output] ?? output;
+    // "-> 19 - 5 - 6 = 8": the worked sum, then the value.
+    if (!isLiteral(output) && output.includes("=")) output = (output.split("=").at(-1) ?? "").trim();
     if (output === "" || !isLiteral(input) || !isLiteral(output)) return;
     const key = `${input}\u0000${output}`;
     if (seen.has(key)) return;
@@ -61,6 +131,8 @@ export function doctestsOf(prompt: string, entryPoint: string): TestSpec[] {
     tests.push({ kind: "call", input, output });
   };
   const call = new RegExp(`(?:^|[^A-Za-z0-9_.])${entryPoint}\\s*\\(`, "g");
+  // A prompt that defines the function by a rule (`tri(n) = …`) states its bare `f(1) = 3` lines as that rule, not as examples.
+  const byRule = new RegExp(`${entryPoint}\\s*\\(\\s*[A-Za-z_][A-Za-z0-9_]*[^)]*\\)\\s*=(?!=)`).test(prompt);
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] as string;
     const prompted = /^\s*>>>\s*(.*)$/.exec(line);
@@ -69,7 +141,13 @@ export function doctestsOf(prompt: string, entryPoint: string): TestSpec[] {
       const start = expression.search(new RegExp(`^${entryPoint}\\s*\\(`));
       if (start !== 0) continue;
       const found = callArguments(expression, expression.indexOf("("));
-      if (found === undefined || expression.slice(found.end).trim() !== "") continue;
+      if (found === undefined) continue;
+      // `>>> f(x) == y` (or `>>> f(x) y`): the expected value on the same line.
+      const rest = expression.slice(found.end).trim();
+      if (rest !== "") {
+        add(found.inner, ARROW.exec(rest)?.[1] ?? rest);
+        continue;
+      }
       // The expected value: the following lines, until they form a literal
       // (a value may span lines; prose may follow without a blank line).
       const expected: string[] = [];
@@ -82,12 +160,27 @@ export function doctestsOf(prompt: string, entryPoint: string): TestSpec[] {
       if (expected.length > 0) add(found.inner, expected.join(" "));
       continue;
     }
+    const input = /^\s*Input\s*:\s*(.+)$/i.exec(line);
+    const output = input === null ? null : /^\s*Output\s*:\s*(.+)$/i.exec(lines.slice(index + 1).find((text) => text.trim() !== "") ?? "");
+    if (input !== null && output !== null) {
+      const argumentsText = argumentsFrom(input[1] as string, parameters);
+      if (argumentsText !== undefined) add(argumentsText, output[1] as string);
+      continue;
+    }
+    const sentence = /\bFor\s+(.+?)\s*,?\s+the\s+(?:output|result)\s+should\s+be\s+(.+?)\s*$/i.exec(line);
+    if (sentence !== null) {
+      const argumentsText = argumentsFrom(sentence[1] as string, parameters);
+      if (argumentsText !== undefined && /=/.test(sentence[1] as string)) add(argumentsText, sentence[2] as string);
+      continue;
+    }
     for (const match of line.matchAll(call)) {
       const open = (match.index ?? 0) + match[0].length - 1;
       const found = callArguments(line, open);
       if (found === undefined) continue;
-      const arrow = ARROW.exec(line.slice(found.end));
-      if (arrow !== null) add(found.inner, arrow[1] as string);
+      const after = line.slice(found.end);
+      const arrow = ARROW.exec(after);
+      if (arrow === null || (byRule && /^\s*=(?![=>])/.test(after))) continue;
+      add(found.inner, arrow[1] as string);
     }
   }
   return tests;
