@@ -75,6 +75,22 @@ export function fenced(code: string, language = "python"): string {
   return `Here is the program.\n\n\`\`\`${language}\n${code.replace(/\n$/, "")}\n\`\`\`\n`;
 }
 
+interface Usage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+}
+
+/** A whole Chat Completions response body. */
+function completionJson(body: ChatRequest, created: number, choices: readonly unknown[], usage: Usage): string {
+  return JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion", created, model: body.model, choices, usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+}
+
+/** One streamed chunk as an SSE line; the last one carries only the usage. */
+function chunkLine(body: ChatRequest, created: number, choices: readonly unknown[], usage?: Usage): string {
+  const extra = usage === undefined ? {} : { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } };
+  return `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices, ...extra })}\n\n`;
+}
+
 function promptTokens(body: ChatRequest): number {
   return body.messages.reduce((sum, message) => sum + Math.ceil((message.content ?? "").length / 4), 0);
 }
@@ -158,29 +174,14 @@ export class FakeLLM {
     if (body.stream === true) {
       response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       texts.forEach((text, index) => {
-        for (const delta of [{ role: "assistant", content: "" }, { content: text }]) {
-          const chunk = { id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [{ index, delta, finish_reason: null }] };
-          response.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        }
-        const end = { id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [{ index, delta: {}, finish_reason: "stop" }] };
-        response.write(`data: ${JSON.stringify(end)}\n\n`);
+        for (const delta of [{ role: "assistant", content: "" }, { content: text }]) response.write(chunkLine(body, created, [{ index, delta, finish_reason: null }]));
+        response.write(chunkLine(body, created, [{ index, delta: {}, finish_reason: "stop" }]));
       });
-      response.write(
-        `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
-      );
+      response.write(chunkLine(body, created, [], usage));
       response.end("data: [DONE]\n\n");
     } else {
       response.writeHead(200, { "content-type": "application/json" });
-      response.end(
-        JSON.stringify({
-          id: "chatcmpl-fake",
-          object: "chat.completion",
-          created,
-          model: body.model,
-          choices: texts.map((text, index) => ({ index, message: { role: "assistant", content: text }, finish_reason: "stop" })),
-          usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
-        }),
-      );
+      response.end(completionJson(body, created, texts.map((text, index) => ({ index, message: { role: "assistant", content: text }, finish_reason: "stop" })), usage));
     }
     record.answeredAt = performance.now();
   }
@@ -194,24 +195,14 @@ export class FakeLLM {
     const created = Math.floor(Date.now() / 1000);
     const calls = reply.toolCalls.map((toolCall, index) => ({ id: `call_${call}_${index}`, type: "function" as const, function: { name: toolCall.name, arguments: JSON.stringify(toolCall.arguments) } }));
     const usage = { prompt_tokens: promptTokens(body), completion_tokens: calls.reduce((sum, entry) => sum + Math.ceil(entry.function.arguments.length / 4), 0) };
-    const totals = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
     if (body.stream !== true) {
       response.writeHead(200, { "content-type": "application/json" });
-      response.end(
-        JSON.stringify({
-          id: "chatcmpl-fake",
-          object: "chat.completion",
-          created,
-          model: body.model,
-          choices: [{ index: 0, message: { role: "assistant", content: reply.text ?? null, tool_calls: calls }, finish_reason: "tool_calls" }],
-          usage: totals,
-        }),
-      );
+      response.end(completionJson(body, created, [{ index: 0, message: { role: "assistant", content: reply.text ?? null, tool_calls: calls }, finish_reason: "tool_calls" }], usage));
       return;
     }
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     const send = (delta: Record<string, unknown>, finish: string | null = null): void => {
-      response.write(`data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      response.write(chunkLine(body, created, [{ index: 0, delta, finish_reason: finish }]));
     };
     send({ role: "assistant", content: reply.text ?? "" });
     calls.forEach((entry, index) => {
@@ -221,7 +212,7 @@ export class FakeLLM {
       send({ tool_calls: [{ index, function: { arguments: entry.function.arguments.slice(half) } }] });
     });
     send({}, "tool_calls");
-    response.write(`data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices: [], usage: totals })}\n\n`);
+    response.write(chunkLine(body, created, [], usage));
     response.end("data: [DONE]\n\n");
   }
 
