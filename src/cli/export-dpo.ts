@@ -15,7 +15,7 @@
 import { createWriteStream } from "node:fs";
 
 import { PreferencePair } from "../shared/schema/runs.ts";
-import { bodyLines } from "./lines.ts";
+import { bodyPieces } from "../shared/sse.ts";
 import { option } from "./options.ts";
 
 interface Tally {
@@ -27,7 +27,7 @@ interface Tally {
 
 /** Writes the pairs of one JSON Lines body, each checked against the shared schema (a server of another version fails loudly). */
 async function copyPairs(response: Response, output: NodeJS.WritableStream, tally: Tally): Promise<void> {
-  for await (const line of bodyLines(response.body as ReadableStream<Uint8Array>)) {
+  for await (const line of bodyPieces(response.body as ReadableStream<Uint8Array>, "\n")) {
     if (line === "") continue;
     const pair = PreferencePair.parse(JSON.parse(line));
     output.write(`${JSON.stringify(pair)}\n`);

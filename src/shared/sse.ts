@@ -29,27 +29,35 @@ export function takeSseBlocks(buffer: string): { blocks: string[]; rest: string 
 }
 
 /**
- * The messages of an SSE body as they arrive. Read through a reader (not
- * `for await` over the stream, which older browsers lack); stopping early
- * cancels the body.
+ * A streamed body cut at `separator` as it arrives (SSE blocks at a blank
+ * line, JSON Lines at a newline). The text after the last separator comes
+ * last with `keepLast` (a JSON line need not end in a newline); an SSE
+ * event is complete only at its blank line, so SSE drops it. Read through a reader (not `for await` over the stream, which older
+ * browsers lack); stopping early cancels the body.
  */
-export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+export async function* bodyPieces(body: ReadableStream<Uint8Array>, separator: string, keepLast = true): AsyncGenerator<string> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) break;
       buffer += decoder.decode(value, { stream: true });
-      const { blocks, rest } = takeSseBlocks(buffer);
-      buffer = rest;
-      for (const block of blocks) {
-        const { message } = parseSseBlock(block);
-        if (message !== undefined) yield message;
-      }
+      const pieces = buffer.split(separator);
+      buffer = pieces.pop() ?? "";
+      yield* pieces;
     }
+    if (keepLast && buffer !== "") yield buffer;
   } finally {
     await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The messages of an SSE body as they arrive. */
+export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  for await (const block of bodyPieces(body, "\n\n", false)) {
+    const { message } = parseSseBlock(block);
+    if (message !== undefined) yield message;
   }
 }
