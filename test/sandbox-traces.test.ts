@@ -213,3 +213,44 @@ describe("tracer backends", () => {
   });
 });
 
+
+describe("probes (what inspect asks)", () => {
+  const LOOP = `def running(values):
+    total = 0
+    for index, value in enumerate(values):
+        total += value * index
+    return total
+`;
+  const probed = (probe: { line: number; expression: string }, values: unknown[]) =>
+    job({ code: LOOP, entry_point: "running", tests: [{ kind: "call", args: [values], expected: -1 }], trace: { mode: "all", max_events: 20_000, probe } });
+
+  for (const python of ["python3.11", undefined]) {
+    it(`gives an expression's value each time its line is about to run, first and last kept (${python ?? "newest Python, sys.monitoring"})`, async () => {
+      const own = python === undefined ? pool : await startPool({ python, size: 1 });
+      try {
+        const report = await own.execute(probed({ line: 4, expression: "(index, total)" }, Array.from({ length: 40 }, (_, i) => i)));
+        const probe = report.tests[0]?.trace?.probe;
+        expect(probe?.count).toBe(40);
+        expect(probe?.first.map((entry) => entry.value)).toEqual(["(0, 0)", "(1, 0)", "(2, 1)", ...probe!.first.slice(3).map((entry) => entry.value)]);
+        expect(probe?.first).toHaveLength(16);
+        expect(probe?.last).toHaveLength(16);
+        // Before line 4 runs on its last iteration: the total of 0..38, each times its index.
+        const before = Array.from({ length: 39 }, (_, i) => i * i).reduce((sum, term) => sum + term, 0);
+        expect(probe?.last.at(-1)?.value).toBe(`(39, ${before})`);
+        expect(report.tests[0]?.status).toBe("wrong_answer");
+      } finally {
+        if (own !== pool) await own.close();
+      }
+    });
+  }
+
+  it("reports what the expression raised at each hit, and an expression that does not compile", async () => {
+    const raising = await pool.execute(probed({ line: 4, expression: "values[index + 1]" }, [1, 2]));
+    expect(raising.tests[0]?.trace?.probe?.first.map((entry) => entry.value ?? entry.error)).toEqual(["2", "IndexError: list index out of range"]);
+    const broken = await pool.execute(probed({ line: 4, expression: "index +" }, [1, 2]));
+    expect(broken.tests[0]?.trace?.probe?.error).toMatch(/^SyntaxError/);
+    expect(broken.tests[0]?.trace?.probe?.count).toBe(0);
+    // The program's own verdict is unchanged by what was probed.
+    expect(broken.tests[0]?.actual).toBe("2");
+  });
+});

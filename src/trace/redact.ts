@@ -127,8 +127,23 @@ function redactEvent(event: TraceEvent): TraceEvent {
   };
 }
 
+type ProbeValue = NonNullable<RawTrace["probe"]>["first"][number];
+
+function redactProbeValue(entry: ProbeValue): ProbeValue {
+  return {
+    ...entry,
+    ...(entry.value === undefined ? {} : { value: redactText(entry.value) }),
+    ...(entry.error === undefined ? {} : { error: redactText(entry.error) }),
+  };
+}
+
 export function redactTrace(trace: RawTrace): RawTrace {
-  return { ...trace, events: trace.events.map(redactEvent) };
+  const probe = trace.probe;
+  return {
+    ...trace,
+    events: trace.events.map(redactEvent),
+    ...(probe === undefined ? {} : { probe: { ...probe, first: probe.first.map(redactProbeValue), last: probe.last.map(redactProbeValue) } }),
+  };
 }
 
 function redactNullable(text: string | null): string | null {

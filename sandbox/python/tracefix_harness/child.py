@@ -26,7 +26,7 @@ import types
 
 from . import asserts, bounds, isolation, values
 from .session import SoftTimeout, TraceSession
-from .tracer import CANDIDATE_FILE, code_objects, make_backend
+from .tracer import CANDIDATE_FILE, Probe, code_objects, make_backend
 
 TEST_FILE = "<test>"
 VALUE_LIMIT = 2000
@@ -169,6 +169,7 @@ class Child:
         self.trace_max_events = int(trace.get("max_events", 10_000))
         self.max_events = self.trace_max_events
         self.repr_limit = int(trace.get("repr_limit", 80))
+        self.probe = trace.get("probe")
         self.soft_deadline = request.get("soft_deadline_seconds")
         self.replay_seconds = request.get("replay_seconds", 2.0)
         self.backend = make_backend(trace.get("backend")) if self.traced else None
@@ -288,6 +289,9 @@ class Child:
             private_fds=self.private_fds,
             soft_deadline=self.soft_deadline,
         )
+        probe = None
+        if self.probe:
+            probe = session.recorder.probe = Probe(self.probe["line"], self.probe["expression"], self.repr_limit)
         value, error = None, None
         started = time.perf_counter()
         session.start()
@@ -300,6 +304,8 @@ class Child:
         trace = session.trace(timed_out=isinstance(error, SoftTimeout), replay_seconds=self.replay_seconds)
         # What tracing this test cost, replay of the tail included.
         trace["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        if probe is not None:
+            trace["probe"] = probe.result()
         return value, error, trace
 
     def _failure(self, error, trace):

@@ -26,6 +26,7 @@ end.
 """
 
 import bisect
+import collections
 import dis
 import sys
 import types
@@ -109,6 +110,61 @@ def describe_exception(exception):
     return f"{name}: {message}" if message else name
 
 
+class Probe:
+    """inspect: the value of an expression each time one line of the
+    candidate is about to run, in that frame. The first and the last
+    PROBE_KEEP values are kept, the ones between only counted.
+
+    The expression is the asker's (a model's), evaluated in the candidate's
+    own sandboxed process like the candidate's code; the callbacks of both
+    tracing backends fire no events for what it runs."""
+
+    KEEP = 16
+
+    def __init__(self, line, expression, repr_limit):
+        self.line = int(line)
+        self.expression = expression
+        self.repr_limit = repr_limit
+        self.count = 0
+        self.first = []
+        self.last = collections.deque(maxlen=self.KEEP)
+        self.error = None
+        self.evaluating = False
+        try:
+            self.code = compile(expression, "<inspect>", "eval")
+        except (SyntaxError, ValueError) as error:
+            self.code = None
+            self.error = describe_exception(error)
+
+    def observe(self, frame, step):
+        if self.code is None or self.evaluating:
+            return
+        self.evaluating = True
+        try:
+            entry = {"step": step, "value": bounded_repr(eval(self.code, frame.f_globals, frame.f_locals), self.repr_limit)}
+        except Exception as error:  # the expression's own failure is a value to report; a timeout is not caught
+            entry = {"step": step, "error": truncate(describe_exception(error), max(self.repr_limit, 200))}
+        finally:
+            self.evaluating = False
+        self.count += 1
+        if len(self.first) < self.KEEP:
+            self.first.append(entry)
+        else:
+            self.last.append(entry)
+
+    def result(self):
+        result = {
+            "line": self.line,
+            "expression": self.expression,
+            "count": self.count,
+            "first": self.first,
+            "last": list(self.last),
+        }
+        if self.error is not None:
+            result["error"] = self.error
+        return result
+
+
 class Recorder:
     """Builds events; the backends call it. `sink` is a list (head) or a deque (tail)."""
 
@@ -127,6 +183,8 @@ class Recorder:
         # Frames entered and not yet left: their last line is settled when
         # recording stops in the middle of the run.
         self.live = set()
+        # inspect's expression at one line (Probe), when asked for.
+        self.probe = None
 
     # -- state --------------------------------------------------------------
     def snapshot(self, frame):
@@ -215,6 +273,9 @@ class Recorder:
         event = {"event": "line", "line": frame.f_lineno, "function": state.function, "depth": state.depth}
         state.pending = event
         self._emit(event)
+        probe = self.probe
+        if probe is not None and probe.line == event["line"]:
+            probe.observe(frame, event["step"])
 
     def returned(self, state, frame, value):
         self.event_count += 1

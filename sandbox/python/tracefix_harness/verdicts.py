@@ -132,6 +132,35 @@ def clean_trace(trace):
             cleaned["gap"]["reason"] = text(gap["reason"], 500)
     if isinstance(trace.get("duration_ms"), (int, float)) and not isinstance(trace.get("duration_ms"), bool):
         cleaned["duration_ms"] = trace["duration_ms"]
+    probe = _clean_probe(trace.get("probe"))
+    if probe is not None:
+        cleaned["probe"] = probe
+    return cleaned
+
+
+_PROBE_KEEP = 16
+
+
+def _clean_probe_value(entry):
+    if not isinstance(entry, dict) or type(entry.get("step")) is not int:
+        return None
+    cleaned = {"step": entry["step"]}
+    for key in ("value", "error"):
+        if isinstance(entry.get(key), str):
+            cleaned[key] = text(entry[key], 2_000)
+    return cleaned
+
+
+def _clean_probe(probe):
+    """inspect's values with the schema's shape (the child that sent them ran the candidate)."""
+    if not isinstance(probe, dict) or type(probe.get("line")) is not int or type(probe.get("count")) is not int:
+        return None
+    cleaned = {"line": probe["line"], "expression": text(str(probe.get("expression", "")), 500), "count": probe["count"]}
+    for key in ("first", "last"):
+        entries = probe.get(key) if isinstance(probe.get(key), list) else []
+        cleaned[key] = [value for value in map(_clean_probe_value, entries[:_PROBE_KEEP]) if value is not None]
+    if isinstance(probe.get("error"), str):
+        cleaned["error"] = text(probe["error"], 500)
     return cleaned
 
 

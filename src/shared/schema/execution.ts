@@ -85,6 +85,13 @@ export const TraceCapture = z.strictObject({
   max_events: z.int().min(100).max(1_000_000).default(10_000),
   repr_limit: z.int().min(16).max(2_000).default(80),
   max_tests: z.int().min(1).max(100).default(3).describe("at most this many failing tests are re-run traced"),
+  probe: z
+    .strictObject({
+      line: z.int().min(1),
+      expression: z.string().min(1).max(500),
+    })
+    .optional()
+    .describe("Python: also evaluate `expression` in the program's frame each time `line` is about to run in a traced test (the trace's `probe`)"),
 });
 export type TraceCapture = z.infer<typeof TraceCapture>;
 
@@ -136,6 +143,12 @@ export const TraceEvent = z.object({
 });
 export type TraceEvent = z.infer<typeof TraceEvent>;
 
+const ProbeValue = z.object({
+  step: z.int().describe("the line event's step"),
+  value: z.string().optional().describe("bounded repr"),
+  error: z.string().optional().describe("what evaluating the expression raised"),
+});
+
 export const RawTrace = z.object({
   events: z.array(TraceEvent),
   backend: z.enum(["settrace", "monitoring", "instrumented"]),
@@ -152,6 +165,17 @@ export const RawTrace = z.object({
     .nullable()
     .describe("where the head of a truncated trace ends and its tail begins"),
   duration_ms: z.number().optional().describe("the traced re-run's own time, tail replay included"),
+  probe: z
+    .object({
+      line: z.int(),
+      expression: z.string(),
+      count: z.int().describe("times the line was about to run while the trace was recorded"),
+      first: z.array(ProbeValue),
+      last: z.array(ProbeValue).describe("the last values, after the first (those between are only counted)"),
+      error: z.string().optional().describe("the expression does not compile"),
+    })
+    .optional()
+    .describe("trace.probe's values (Python)"),
 });
 export type RawTrace = z.infer<typeof RawTrace>;
 
