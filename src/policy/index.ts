@@ -2,7 +2,9 @@
 export { addUsage, NO_USAGE, usageOfFailure, type ChatMessage, type Completion, type GenerateRequest, type GenerateResult, type LanguageModel, type TokenUsage } from "./model.ts";
 export { extractCode, type ExtractedCode } from "./extract.ts";
 export { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./openai-compatible.ts";
-export { modelFromConfig } from "./config.ts";
+export { modelFromConfig, toolAgentFromConfig } from "./config.ts";
+export { LangChainToolAgent } from "./agent/langchain-agent.ts";
+export type { AgentOutcome, AgentRequest, AgentTool, ToolAgent } from "./agent/tool-agent.ts";
 export { LlmPolicy } from "./llm-policy.ts";
 export type { Attempt, Policy, PolicyProblem, Proposal, ProposalSource, ProposedEdit, ProposeRequest, ProposeResult, Sampling } from "./policy.ts";
 export { editCandidates, RepairPolicy, type EditCandidates, type EditTarget, type RepairPolicyOptions } from "./repair/repair-policy.ts";

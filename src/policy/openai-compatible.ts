@@ -35,7 +35,7 @@ export interface OpenAICompatibleOptions {
   readonly logger?: Logger;
 }
 
-interface Classified {
+export interface Classified {
   readonly retry: boolean;
   readonly code: ErrorCode;
   readonly message: string;
@@ -51,7 +51,8 @@ class MalformedReplyError extends Error {
 /** The SDK's classes for "no HTTP answer at all" (refused, reset, DNS, …); timeouts are told apart before. */
 const CONNECTION_ERRORS = new Set(["APIConnectionError", "APIConnectionTimeoutError", "FetchError"]);
 
-function classify(error: unknown): Classified {
+/** What a failed model request means: its stable code, and whether another attempt may help. */
+export function classifyModelError(error: unknown): Classified {
   const candidate = error as { status?: unknown; name?: string; message?: string; headers?: { get?: (name: string) => string | null } };
   const status = typeof candidate.status === "number" ? candidate.status : undefined;
   const message = candidate.message ?? String(error);
@@ -207,7 +208,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         };
       } catch (error) {
         if (signal?.aborted || error instanceof AbortedError) throw givenUp(attempt);
-        const classified = classify(error);
+        const classified = classifyModelError(error);
         lastFailure = new PolicyError(
           classified.code,
           `${this.description}: ${classified.message}${classified.retry ? ` (after ${attempt} attempt${attempt === 1 ? "" : "s"})` : ""}`,

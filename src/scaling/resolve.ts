@@ -31,8 +31,15 @@ export function runRequestOf(request: SolveRequest, policy: RunPolicyName): RunR
   return { ...request, policy, n: request.n ?? DEFAULT_CHAINS[policy] };
 }
 
-/** The run's policy and request, or why none can run it (503 no model, 422 nothing to repair). */
-export function resolveRun(request: SolveRequest, policies: Policies): { request: RunRequest; policy: Policy } {
+/**
+ * The run's policy and request, or why none can run it (503 no model, 422
+ * nothing to repair). Strategy agent needs the model and its tool agent
+ * (`agent`: whether this server has one).
+ */
+export function resolveRun(request: SolveRequest, policies: Policies, agent = false): { request: RunRequest; policy: Policy } {
+  if (request.strategy === "agent" && (policies.llm === undefined || !agent)) {
+    throw new TracefixError("model_not_configured", "policy", `strategy "agent" needs a language model that calls tools: set ${MODEL_SETTINGS}`);
+  }
   const name = chosenName(request, policies);
   if (name === "llm") {
     if (policies.llm === undefined) throw new TracefixError("model_not_configured", "policy", `policy "llm" needs a language model: set ${MODEL_SETTINGS}`);

@@ -56,7 +56,7 @@ function parentOf(context: RunContext, proposal: Proposal): string | null {
   return context.candidates.find((candidate) => candidate.code === proposal.parent)?.id ?? null;
 }
 
-function newCandidate(context: RunContext, round: number, chain: number | null, proposal: Proposal, id: string): Candidate {
+export function newCandidate(context: RunContext, round: number, chain: number | null, proposal: Proposal, id: string): Candidate {
   return {
     id,
     round,
@@ -72,7 +72,7 @@ function newCandidate(context: RunContext, round: number, chain: number | null, 
   };
 }
 
-function generatedEvent(candidate: Candidate, proposal: Proposal): RunEventPayload {
+export function generatedEvent(candidate: Candidate, proposal: Proposal): RunEventPayload {
   return {
     type: "candidate.generated",
     round: candidate.round,

@@ -7,13 +7,13 @@
 import { setMaxListeners } from "node:events";
 
 import { compareEta, etaStanding, type CandidateScorer, type EtaStanding } from "../judge/index.ts";
-import { addUsage, NO_USAGE, type Attempt, type LanguageModel, type Policy, type PolicyProblem, type ProposalSource, type ProposedEdit, type TokenUsage } from "../policy/index.ts";
+import { addUsage, NO_USAGE, type Attempt, type LanguageModel, type Policy, type ToolAgent, type PolicyProblem, type ProposalSource, type ProposedEdit, type TokenUsage } from "../policy/index.ts";
 import type { Executor } from "../sandbox/index.ts";
 import { PolicyAbortedError, PolicyError, TracefixError } from "../shared/errors.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Prompts } from "../shared/prompts.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
-import type { ExecutionReport, Limits, TestSpec } from "../shared/schema/execution.ts";
+import type { ExecutionReport, Limits, TestSpec, TraceCapture } from "../shared/schema/execution.ts";
 import { buildJob } from "../shared/schema/requests.ts";
 import type { CandidateStatus, RoundSummary, Usage } from "../shared/schema/solve.ts";
 import { diagnostics } from "../trace/index.ts";
@@ -30,6 +30,8 @@ export interface ScalingDependencies {
   readonly logger: Logger;
   /** The reward model, when one is loaded (judge.method "reward" / "combined", unsolved answers). */
   readonly scorer?: CandidateScorer | undefined;
+  /** The tool-calling agent of strategy "agent", when a model is configured. */
+  readonly agent?: ToolAgent | undefined;
 }
 
 export interface RunInput {
@@ -142,6 +144,11 @@ export class RunContext {
     return { language: problem.language, prompt: problem.prompt, entryPoint: problem.entry_point, tests: this.tests, limits: this.trialLimits };
   }
 
+  /** Counts a sandbox job run outside the run's own execution path (an agent's tool). */
+  countExecution(): void {
+    this.executionCount += 1;
+  }
+
   addUsage(usage: TokenUsage, executions = 0): void {
     this.tokens = addUsage(this.tokens, usage);
     this.executionCount += executions;
@@ -174,20 +181,25 @@ export class RunContext {
     return this.chains.filter((chain) => chain.passing === undefined);
   }
 
-  /** A job of `code` against `tests`; traced jobs re-run one failing test for the diagnostics. */
-  job(code: string, tests: readonly TestSpec[], traced: boolean, limits: Limits = this.trialLimits): ReturnType<typeof buildJob> {
+  /**
+   * A job of `code` against `tests`; traced jobs re-run one failing test for
+   * the diagnostics. `capture` overrides the trace settings (an agent's
+   * trace of one test, its probe).
+   */
+  job(code: string, tests: readonly TestSpec[], traced: boolean, limits: Limits = this.trialLimits, capture: Partial<TraceCapture> = {}): ReturnType<typeof buildJob> {
     const { problem, trace } = this.request;
     return buildJob({
       language: problem.language,
       code,
       entryPoint: problem.entry_point,
       tests,
-      trace: { ...trace, mode: traced ? "failing" : "none", max_tests: 1 },
+      trace: { ...trace, mode: traced ? "failing" : "none", max_tests: 1, ...capture },
       limits,
     });
   }
 
-  private execute(code: string, signal: AbortSignal): Promise<ExecutionReport> {
+  /** `code` on the public tests (failing ones traced unless the policy traces itself), once per run: a second call gets the first run's report. */
+  executePublic(code: string, signal: AbortSignal): Promise<ExecutionReport> {
     let pending = this.executions.get(code);
     if (pending === undefined) {
       this.executionCount += 1;
@@ -203,7 +215,7 @@ export class RunContext {
   /** Runs a candidate on the public tests; returns its `candidate.executed` event. */
   async evaluate(candidate: Candidate, signal: AbortSignal): Promise<RunEventPayload> {
     if (candidate.code !== null) {
-      candidate.report = await this.execute(candidate.code, signal);
+      candidate.report = await this.executePublic(candidate.code, signal);
       if (candidate.source === "given" && this.deps.policy.timesFromGiven === true) this.trialLimits = trialLimitsFrom(this.request.limits, candidate.report);
       candidate.standing = etaStanding(candidate.report);
       candidate.feedback = candidate.report.status === "passed" ? "All tests passed." : this.feedbackFor(candidate.code, candidate.report);
@@ -223,7 +235,8 @@ export class RunContext {
     };
   }
 
-  private feedbackFor(code: string, report: ExecutionReport): string {
+  /** The diagnostics of a run of `code` on the public tests, in the request's trace format and budget. */
+  feedbackFor(code: string, report: ExecutionReport): string {
     const { problem, trace } = this.request;
     return diagnostics(code, this.tests, report, { format: trace.format, budget: trace.budget, entryPoint: problem.entry_point, language: problem.language });
   }

@@ -79,7 +79,7 @@ export class RunManager {
 
   /** The run's request and dependencies, or why it cannot start. */
   private prepare(solve: SolveRequest, client: string | undefined): { request: RunRequest; deps: ScalingDependencies } {
-    const { request, policy } = resolveRun(solve, this.deps.policies);
+    const { request, policy } = resolveRun(solve, this.deps.policies, this.deps.agent !== undefined);
     if (this.closing) throw new OverloadedError("too_many_runs", "scaling", "the server is shutting down", 5);
     if (this.live.size >= this.maxRuns) {
       throw new OverloadedError("too_many_runs", "scaling", `${this.maxRuns} runs are going; retry when one ends`, 5);

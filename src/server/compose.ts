@@ -17,6 +17,7 @@ import {
   LlmPolicy,
   loadPolicyModel,
   modelFromConfig,
+  toolAgentFromConfig,
   RepairPolicy,
   type PolicyModel,
   type PolicyModelStatus,
@@ -102,7 +103,9 @@ export async function composeServer(config: Config, logger: Logger): Promise<Com
   const prompts = loadPrompts();
   const order = policyModel.model === undefined ? HAND_ORDER : metrics.meterOrder(policyModel.model);
   const policies = { llm: model === undefined ? undefined : new LlmPolicy(model, prompts), repair: new RepairPolicy({ order }) };
-  const runs = new RunManager({ policies, model, executor, prompts, logger, scorer }, store, {
+  const configuredAgent = toolAgentFromConfig(config.llm);
+  const agent = configuredAgent === undefined ? undefined : metrics.meterAgent(configuredAgent);
+  const runs = new RunManager({ policies, model, agent, executor, prompts, logger, scorer }, store, {
     maxRuns: config.maxRuns,
     onEvent: (event) => metrics.observeRunEvent(event),
   });

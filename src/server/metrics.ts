@@ -8,7 +8,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 import type { CandidateScorer } from "../judge/index.ts";
-import { usageOfFailure, type EditOrder, type LanguageModel } from "../policy/index.ts";
+import { usageOfFailure, type EditOrder, type LanguageModel, type ToolAgent } from "../policy/index.ts";
 import type { Executor, ExecutorHealth, WorkerCounts } from "../sandbox/index.ts";
 import { OverloadedError } from "../shared/errors.ts";
 import type { RunEvent } from "../shared/schema/events.ts";
@@ -51,6 +51,7 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly rejectionsTotal = this.counter("tracefix_rejections_total", "requests refused with 429/503 and Retry-After, by error code", ["code"]);
+  private readonly toolCallsTotal = this.counter("tracefix_agent_tool_calls_total", "tool calls of strategy agent's agents, by tool and status", ["tool", "status"]);
   private readonly llmCallsTotal = this.counter("tracefix_llm_calls_total", "requests sent to the language model endpoint (retries included), by outcome", ["outcome"]);
   private readonly llmTokensTotal = this.counter("tracefix_llm_tokens_total", "tokens the language model endpoint reported, by kind (prompt, completion)", ["kind"]);
   private readonly llmSeconds = new Histogram({
@@ -113,6 +114,7 @@ export class Metrics {
     const labels = this.runLabels.get(event.run_id) ?? { strategy: "unknown", policy: "unknown" };
     if (event.type === "round.completed") this.roundsTotal.inc(labels);
     else if (event.type === "candidate.generated") this.candidatesTotal.inc({ source: event.source });
+    else if (event.type === "tool.completed") this.toolCallsTotal.inc({ tool: event.tool, status: event.status });
     else if (event.type === "run.completed" || event.type === "run.failed") {
       this.runsTotal.inc({ ...labels, status: event.type === "run.failed" ? "failed" : event.status });
       this.runLabels.delete(event.run_id);
@@ -163,6 +165,25 @@ export class Metrics {
           return result;
         } catch (error) {
           this.llmSeconds.observe({ outcome: "error" }, seconds(started));
+          this.llmCallsTotal.inc({ outcome: "error" }, usageOfFailure(error).calls);
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** The agent strategy's tool agent, the model requests of each agent counted (an agent's session is not one request: not timed). */
+  meterAgent(agent: ToolAgent): ToolAgent {
+    return {
+      description: agent.description,
+      run: async (request) => {
+        try {
+          const outcome = await agent.run(request);
+          this.llmCallsTotal.inc({ outcome: "ok" }, outcome.usage.calls);
+          this.llmTokensTotal.inc({ kind: "prompt" }, outcome.usage.promptTokens);
+          this.llmTokensTotal.inc({ kind: "completion" }, outcome.usage.completionTokens);
+          return outcome;
+        } catch (error) {
           this.llmCallsTotal.inc({ outcome: "error" }, usageOfFailure(error).calls);
           throw error;
         }

@@ -33,6 +33,9 @@ const TEMPLATES = {
   },
   judgeListwise: { file: "judge-listwise.md", variables: ["language", "problem", "tests", "candidates", "count"], required: ["problem", "candidates"] },
   judgeCandidate: { file: "judge-candidate.md", variables: ["label", "language", "code", "outputs", "trace"], required: ["code"] },
+  agentSystem: { file: "agent-system.md", variables: ["language", "budget"], required: [] },
+  agentTask: { file: "agent-task.md", variables: ["language", "problem", "entry_point_instruction", "tests", "program"], required: ["problem", "tests"] },
+  agentCorrective: { file: "agent-corrective.md", variables: ["language"], required: [] },
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;

@@ -10,7 +10,8 @@ import type { AddressInfo } from "node:net";
 /** A message as a client sends it: an assistant turn may carry tool calls (and no content), a tool turn answers one. */
 export interface ChatMessage {
   readonly role: string;
-  readonly content: string | null;
+  /** A string, or content parts (`[{type: "text", text}]`) as some clients send them. */
+  readonly content: string | null | readonly { readonly type: string; readonly text?: string }[];
   readonly tool_calls?: readonly { id: string; type: "function"; function: { name: string; arguments: string } }[];
   readonly tool_call_id?: string;
 }
@@ -59,15 +60,22 @@ export interface FakeOptions {
   readonly ignoreN?: boolean;
 }
 
+/** A message's text, whichever shape its content came in. */
+export function textOf(message: ChatMessage | undefined): string {
+  const content = message?.content;
+  if (content === null || content === undefined) return "";
+  return typeof content === "string" ? content : content.map((part) => part.text ?? "").join("");
+}
+
 /** The text of the last user message of a request: what a script usually reads. */
 export function lastUserMessage(request: ChatRequest): string {
-  return [...request.messages].reverse().find((message) => message.role === "user")?.content ?? "";
+  return textOf([...request.messages].reverse().find((message) => message.role === "user"));
 }
 
 /** The results of tool calls the client sent back since the model's last turn, by tool call id. */
 export function toolResults(request: ChatRequest): Map<string, string> {
   const results = new Map<string, string>();
-  for (const message of request.messages) if (message.role === "tool" && message.tool_call_id !== undefined) results.set(message.tool_call_id, message.content ?? "");
+  for (const message of request.messages) if (message.role === "tool" && message.tool_call_id !== undefined) results.set(message.tool_call_id, textOf(message));
   return results;
 }
 
@@ -81,18 +89,18 @@ interface Usage {
 }
 
 /** A whole Chat Completions response body. */
-function completionJson(body: ChatRequest, created: number, choices: readonly unknown[], usage: Usage): string {
-  return JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion", created, model: body.model, choices, usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+function completionJson(body: ChatRequest, call: number, created: number, choices: readonly unknown[], usage: Usage): string {
+  return JSON.stringify({ id: `chatcmpl-fake-${call}`, object: "chat.completion", created, model: body.model, choices, usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
 }
 
 /** One streamed chunk as an SSE line; the last one carries only the usage. */
-function chunkLine(body: ChatRequest, created: number, choices: readonly unknown[], usage?: Usage): string {
+function chunkLine(body: ChatRequest, call: number, created: number, choices: readonly unknown[], usage?: Usage): string {
   const extra = usage === undefined ? {} : { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } };
-  return `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created, model: body.model, choices, ...extra })}\n\n`;
+  return `data: ${JSON.stringify({ id: `chatcmpl-fake-${call}`, object: "chat.completion.chunk", created, model: body.model, choices, ...extra })}\n\n`;
 }
 
 function promptTokens(body: ChatRequest): number {
-  return body.messages.reduce((sum, message) => sum + Math.ceil((message.content ?? "").length / 4), 0);
+  return body.messages.reduce((sum, message) => sum + Math.ceil(textOf(message).length / 4), 0);
 }
 
 export class FakeLLM {
@@ -174,14 +182,14 @@ export class FakeLLM {
     if (body.stream === true) {
       response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       texts.forEach((text, index) => {
-        for (const delta of [{ role: "assistant", content: "" }, { content: text }]) response.write(chunkLine(body, created, [{ index, delta, finish_reason: null }]));
-        response.write(chunkLine(body, created, [{ index, delta: {}, finish_reason: "stop" }]));
+        for (const delta of [{ role: "assistant", content: "" }, { content: text }]) response.write(chunkLine(body, call, created, [{ index, delta, finish_reason: null }]));
+        response.write(chunkLine(body, call, created, [{ index, delta: {}, finish_reason: "stop" }]));
       });
-      response.write(chunkLine(body, created, [], usage));
+      response.write(chunkLine(body, call, created, [], usage));
       response.end("data: [DONE]\n\n");
     } else {
       response.writeHead(200, { "content-type": "application/json" });
-      response.end(completionJson(body, created, texts.map((text, index) => ({ index, message: { role: "assistant", content: text }, finish_reason: "stop" })), usage));
+      response.end(completionJson(body, call, created, texts.map((text, index) => ({ index, message: { role: "assistant", content: text }, finish_reason: "stop" })), usage));
     }
     record.answeredAt = performance.now();
   }
@@ -197,12 +205,12 @@ export class FakeLLM {
     const usage = { prompt_tokens: promptTokens(body), completion_tokens: calls.reduce((sum, entry) => sum + Math.ceil(entry.function.arguments.length / 4), 0) };
     if (body.stream !== true) {
       response.writeHead(200, { "content-type": "application/json" });
-      response.end(completionJson(body, created, [{ index: 0, message: { role: "assistant", content: reply.text ?? null, tool_calls: calls }, finish_reason: "tool_calls" }], usage));
+      response.end(completionJson(body, call, created, [{ index: 0, message: { role: "assistant", content: reply.text ?? null, tool_calls: calls }, finish_reason: "tool_calls" }], usage));
       return;
     }
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     const send = (delta: Record<string, unknown>, finish: string | null = null): void => {
-      response.write(chunkLine(body, created, [{ index: 0, delta, finish_reason: finish }]));
+      response.write(chunkLine(body, call, created, [{ index: 0, delta, finish_reason: finish }]));
     };
     send({ role: "assistant", content: reply.text ?? "" });
     calls.forEach((entry, index) => {
@@ -212,7 +220,7 @@ export class FakeLLM {
       send({ tool_calls: [{ index, function: { arguments: entry.function.arguments.slice(half) } }] });
     });
     send({}, "tool_calls");
-    response.write(chunkLine(body, created, [], usage));
+    response.write(chunkLine(body, call, created, [], usage));
     response.end("data: [DONE]\n\n");
   }
 

@@ -2,7 +2,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 
 import type { CandidateScorer } from "../../src/judge/index.ts";
-import { LlmPolicy, RepairPolicy, OpenAICompatibleModel } from "../../src/policy/index.ts";
+import { LangChainToolAgent, LlmPolicy, RepairPolicy, OpenAICompatibleModel } from "../../src/policy/index.ts";
 import type { Executor } from "../../src/sandbox/index.ts";
 import { loadPrompts, RunManager } from "../../src/scaling/index.ts";
 import { MemoryRunStore } from "../../src/store/index.ts";
@@ -37,9 +37,11 @@ export async function startSolveServer(
     requestTimeoutMs: 30_000,
   });
   const model = metrics === undefined ? endpoint : metrics.meterModel(endpoint);
+  const toolAgent = new LangChainToolAgent({ baseURL: fake.url, apiKey: "test-key", model: "fake-coder", requestTimeoutMs: 30_000 });
+  const agent = metrics === undefined ? toolAgent : metrics.meterAgent(toolAgent);
   const prompts = loadPrompts();
   const runs = new RunManager(
-    { policies: { llm: new LlmPolicy(model, prompts), repair: new RepairPolicy() }, model, executor, prompts, logger: silentLogger, scorer: options.scorer },
+    { policies: { llm: new LlmPolicy(model, prompts), repair: new RepairPolicy() }, model, agent, executor, prompts, logger: silentLogger, scorer: options.scorer },
     new MemoryRunStore(),
     { onEvent: metrics === undefined ? undefined : (event) => metrics.observeRunEvent(event) },
   );

@@ -42,7 +42,7 @@ export const RoundStarted = z.object({
   ...envelope,
   type: z.literal("round.started"),
   round: z.int(),
-  mode: z.enum(["given", "generate", "revise"]),
+  mode: z.enum(["given", "generate", "revise", "agent"]).describe("agent: the agents' whole session (strategy agent has one round)"),
   chains: z.array(z.int()),
 });
 
@@ -118,6 +118,26 @@ export const RoundCompleted = z.object({
   edits_tried: z.int().describe("programs made by edits that were run this round"),
 });
 
+export const ToolCalled = z.object({
+  ...envelope,
+  type: z.literal("tool.called"),
+  agent: z.int().describe("the agent's index (its chain)"),
+  call: z.int().describe("the agent's tool calls, from 1"),
+  tool: z.string().describe("the tool the model named (one of run_tests, trace_test, inspect, submit, or an unknown name it is told of)"),
+  arguments: z.record(z.string(), z.unknown()).describe("as the model sent them; strings past 16,000 characters cut and marked"),
+});
+
+export const ToolCompleted = z.object({
+  ...envelope,
+  type: z.literal("tool.completed"),
+  agent: z.int(),
+  call: z.int(),
+  tool: z.string(),
+  status: z.enum(["ok", "error", "timeout", "refused"]).describe("error: the tool failed and said why to the model; refused: past the agent's budget or unknown"),
+  duration_ms: z.number(),
+  result: z.string().describe("what the model was told (cut past 16,000 characters)"),
+});
+
 export const RunCompleted = z.object({
   ...envelope,
   type: z.literal("run.completed"),
@@ -144,6 +164,8 @@ export const RunEvent = z.discriminatedUnion("type", [
   InputsSynthesized,
   JudgeCompleted,
   RoundCompleted,
+  ToolCalled,
+  ToolCompleted,
   RunCompleted,
   RunFailed,
 ]);

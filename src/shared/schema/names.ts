@@ -9,7 +9,7 @@ export const LANGUAGES = ["python", "javascript"] as const;
 export const TRACE_FORMATS = ["concise", "codeexecutor", "next", "semcoder", "scratchpad", "none"] as const;
 
 /** The strategies a request can name; each is one module in src/scaling/strategies/. */
-export const STRATEGY_NAMES = ["sequential", "parallel", "hybrid"] as const;
+export const STRATEGY_NAMES = ["sequential", "parallel", "hybrid", "agent"] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /**
@@ -19,3 +19,7 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
  */
 export const POLICY_NAMES = ["auto", "llm", "repair"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** The tools of the agent strategy (architecture/agent.md, "The debugging agent"). */
+export const AGENT_TOOLS = ["run_tests", "trace_test", "inspect", "submit"] as const;
+export type AgentToolName = (typeof AGENT_TOOLS)[number];

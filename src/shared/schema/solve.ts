@@ -55,6 +55,18 @@ export const SolveTrace = z.strictObject({
   repr_limit: z.int().min(16).max(2_000).default(80),
 });
 
+export const AgentSettings = z.strictObject({
+  tool_calls_per_round: z
+    .int()
+    .min(1)
+    .max(50)
+    .default(6)
+    .describe("each agent may make `rounds` × this many tool calls (submit not counted); past it, tools answer that the budget is spent"),
+  tool_timeout_ms: z.int().min(100).max(120_000).default(30_000).describe("one tool call at most; a call past it answers the model with an error"),
+  stream: z.boolean().default(false).describe("ask the model for streamed replies (tool calls arrive as deltas) instead of whole ones"),
+});
+export type AgentSettings = z.infer<typeof AgentSettings>;
+
 /** Chains a model may be asked for per round; the edit search takes more (its programs are cheap). */
 export const MAX_MODEL_CHAINS = 64;
 export const MAX_EDIT_CHAINS = 256;
@@ -65,7 +77,9 @@ export const SolveRequest = z.strictObject({
   strategy: z
     .enum(STRATEGY_NAMES)
     .default("sequential")
-    .describe("sequential: revise until one passes; parallel: N programs, then selection; hybrid: revise N chains, then select among them"),
+    .describe(
+      "sequential: revise until one passes; parallel: N programs, then selection; hybrid: revise N chains, then select among them; agent: N model-driven agents run, trace and inspect code through tools, then select among their submissions",
+    ),
   policy: z.enum(POLICY_NAMES).default("auto").describe("what proposes the programs: auto (the model when configured, else repair), llm, repair"),
   n: z
     .int()
@@ -83,11 +97,15 @@ export const SolveRequest = z.strictObject({
   deadline_ms: z.int().min(1_000).max(3_600_000).default(600_000),
   judge: JudgeSettings.prefault({}).describe("parallel and hybrid: how the answer is selected"),
   inputs: InputSettings.prefault({}).describe("parallel and hybrid: the synthesized inputs candidates are compared on"),
+  agent: AgentSettings.prefault({}).describe("strategy agent: each agent's tool budget and timeouts"),
   stream: z.boolean().default(false).describe("Server-Sent Events instead of one JSON response"),
   on_disconnect: z.enum(["cancel", "continue"]).default("cancel"),
 }).superRefine((request, context) => {
   if (request.n !== undefined && request.n > MAX_MODEL_CHAINS && request.policy !== "repair") {
     context.addIssue({ code: "custom", path: ["n"], message: `at most ${MAX_MODEL_CHAINS} chains unless policy is "repair"` });
+  }
+  if (request.strategy === "agent" && request.policy === "repair") {
+    context.addIssue({ code: "custom", path: ["policy"], message: 'the agent strategy is driven by a language model: policy "auto" or "llm"' });
   }
   if (request.problem.tests.length === 0 && !request.problem.doctests) {
     context.addIssue({ code: "custom", path: ["problem", "tests"], message: "give public tests (or set problem.doctests to take them from the prompt)" });
