@@ -130,7 +130,10 @@ describe.skipIf(SKIP_DATASETS)("an agent debugging a QuixBugs program", () => {
     ]);
     const inspected = toolEvents(events).find((event) => event.type === "tool.completed" && event.tool === "inspect");
     expect(inspected?.type === "tool.completed" && inspected.result).toContain("`result` each time line 9 was about to run in test 3 (1 time):\n  1st: 'F1'");
-    expect(events.find((event) => event.type === "candidate.generated")).toMatchObject({ source: "llm", description: "submitted by agent 0 after 3 tool calls" });
+    expect(events.filter((event) => event.type === "candidate.generated").map((event) => event.type === "candidate.generated" && [event.candidate, event.source, event.parent, event.description])).toEqual([
+      ["r1given", "given", null, "the program to repair"],
+      ["r1c0", "llm", "r1given", "submitted by agent 0 after 3 tool calls"],
+    ]);
     // The model was asked with streaming exactly when the request said so, and never saw a hidden test.
     const asked = server.fake.requests.slice(first);
     expect(asked).toHaveLength(3);

@@ -102,3 +102,30 @@ describe("tracefix errors and verdicts", () => {
     expect(usage.stderr).toContain("usage: tracefix solve|execute|select|runs|export-dpo");
   });
 });
+
+describe("tracefix solve with the agent strategy", () => {
+  it("prints each tool call of each agent and what came of it, against a server with a model", async () => {
+    const { startPool } = await import("./support/sandbox.ts");
+    const { startSolveServer } = await import("./support/solve-server.ts");
+    const pool = await startPool({ size: 1 });
+    const right = "def add(a, b):\n    return a + b\n";
+    const server = await startSolveServer(pool, (request) =>
+      request.messages.length === 2
+        ? { toolCalls: [{ name: "inspect", arguments: { code: "def add(a, b):\n    return a - b\n", test: 0, line: 2, expression: "a - b" } }] }
+        : { toolCalls: [{ name: "submit", arguments: { code: right } }] },
+    );
+    try {
+      const problem = file("agent.json", { prompt: "Add.", entry_point: "add", tests: [{ kind: "call", args: [1, 2], expected: 3 }] });
+      const { stdout, code } = await tracefix("solve", problem, "--strategy", "agent", "--n", "1", "--server", server.url);
+      expect(code).toBe(0);
+      const lines = stdout.split("\n");
+      expect(lines).toContain('  agent 0 #1 inspect(code (2 lines), test 0, line 2, expression "a - b")');
+      expect(lines).toContain("  agent 0 #2 submit(code (2 lines))");
+      expect(lines.find((line) => line.startsWith("  agent 0 #1 inspect ok in "))).toMatch(/ ms: `a - b` each time line 2 was about to run in test 0 \(1 time\):$/);
+      expect(lines).toContain("solved");
+    } finally {
+      await server.close();
+      await pool.close();
+    }
+  });
+});

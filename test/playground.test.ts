@@ -16,7 +16,10 @@ import type { LoopbackServer } from "../src/server/compose.ts";
 import { errorResponse } from "../src/server/errors.ts";
 import { registerPlayground } from "../src/server/playground.ts";
 import { silentLogger } from "../src/shared/logger.ts";
+import type { PythonPool } from "../src/sandbox/index.ts";
 import { launchChromium, outputFile, SKIP_BROWSER, SKIP_REASON, startServerWithoutModel } from "./support/browser.ts";
+import { startPool } from "./support/sandbox.ts";
+import { startSolveServer, type SolveServer } from "./support/solve-server.ts";
 
 const BUGGY = "def total(xs):\n    result = 0\n    for i in range(1, len(xs)):\n        result += xs[i]\n    return result\n";
 const TESTS = [
@@ -141,6 +144,49 @@ describe.skipIf(SKIP_BROWSER)("the playground in Chromium", () => {
     await page.getByLabel("Tests", { exact: true }).fill("[{oops");
     await page.getByRole("button", { name: "Solve", exact: true }).click();
     await expect.poll(() => error.textContent()).toMatch(/^Not started\. Tests: not JSON/);
+  });
+});
+
+describe.skipIf(SKIP_BROWSER)("an agent run in the playground", () => {
+  let pool: PythonPool;
+  let server: SolveServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    pool = await startPool();
+    const fixed = BUGGY.replace("range(1, len(xs))", "range(len(xs))");
+    // The scripted model runs the tests on the given program, then submits the fix.
+    server = await startSolveServer(pool, (request) =>
+      request.messages.length === 2 ? { toolCalls: [{ name: "run_tests", arguments: { code: BUGGY } }] } : { toolCalls: [{ name: "submit", arguments: { code: fixed } }] },
+    );
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await pool?.close();
+  });
+
+  it("lists each agent's tool calls as they happen, with what the model was told", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByLabel("Description").fill("Sum of xs.");
+    await page.getByLabel("Entry point").fill("total");
+    await page.getByLabel("Code", { exact: true }).fill(BUGGY);
+    await page.getByLabel("Tests", { exact: true }).fill(JSON.stringify(TESTS));
+    await page.getByLabel("Hidden tests").fill(JSON.stringify(HIDDEN));
+    await page.getByLabel("Strategy").selectOption("agent");
+    await page.getByLabel("N", { exact: true }).fill("1");
+    await page.getByRole("button", { name: "Solve", exact: true }).click();
+    await page.locator('#run[data-state="solved"]').waitFor({ timeout: 60_000 });
+    const calls = page.getByLabel("Agent 0 tool calls").locator(".tool-call");
+    expect(await calls.locator("code").allTextContents()).toEqual(["run_tests(code (5 lines))", "submit(code (5 lines))"]);
+    expect(await calls.first().getAttribute("data-status")).toBe("ok");
+    expect(await calls.first().locator(".tool-result pre").textContent()).toMatch(/^Passed 1 of 3 public tests \(test 0: wrong_answer, test 1: passed, test 2: wrong_answer\)/);
+    expect(await page.locator("#run-status").textContent()).toBe("Solved · hidden tests 1/1 passed");
+    // The submission against the given program: the buggy line out.
+    expect(await page.getByLabel("Answer").locator(".code .line.del .text").allTextContents()).toEqual(["    for i in range(1, len(xs)):"]);
+    await page.screenshot({ path: outputFile("playground-agent.png") });
   });
 });
 

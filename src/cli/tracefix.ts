@@ -21,6 +21,7 @@
  */
 import { readFileSync } from "node:fs";
 
+import { toolCallText } from "../shared/tool-text.ts";
 import { startLoopbackServer, type LoopbackServer } from "../server/compose.ts";
 import { loadConfig } from "../shared/config.ts";
 import { silentLogger } from "../shared/logger.ts";
@@ -94,6 +95,10 @@ function describe(event: RunEvent): string {
       return `  ${event.candidate} from ${event.source}: ${event.description}`;
     case "candidate.executed":
       return `  ${event.candidate} ${event.status} ${event.passed}/${event.total}`;
+    case "tool.called":
+      return `  agent ${event.agent} #${event.call} ${toolCallText(event.tool, event.arguments)}`;
+    case "tool.completed":
+      return `  agent ${event.agent} #${event.call} ${event.tool} ${event.status} in ${Math.round(event.duration_ms)} ms: ${event.result.split("\n")[0]}`;
     case "round.completed":
       return `round ${event.round} ${event.solved ? "solved" : "not solved"}${event.best === null ? "" : `, best ${event.best.candidate} ${event.best.passed}/${event.best.total}`}`;
     case "run.completed":

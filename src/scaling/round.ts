@@ -155,10 +155,17 @@ async function consider(context: RunContext, state: RoundState, candidate: Candi
   }
 }
 
+/** The client's own program as a proposal of round 1 (repair). */
+export function givenProposal(code: string): Proposal {
+  return { code, source: "given", description: "the program to repair", reasoning: "" };
+}
+
+export const GIVEN_CANDIDATE = "r1given";
+
 /** Repair: the client's program is round 1, shared by every chain. */
 async function givenRound(context: RunContext, state: RoundState, code: string): Promise<void> {
-  const proposal: Proposal = { code, source: "given", description: "the program to repair", reasoning: "" };
-  const candidate = newCandidate(context, state.round, null, proposal, "r1given");
+  const proposal = givenProposal(code);
+  const candidate = newCandidate(context, state.round, null, proposal, GIVEN_CANDIDATE);
   state.channel.push(generatedEvent(candidate, proposal));
   await consider(context, state, candidate, undefined);
   for (const chain of context.chains) {

@@ -6,6 +6,7 @@
  * (the trace rendering) the next proposal reads.
  */
 import type { RunEvent } from "../shared/schema/events.ts";
+import { toolCallText } from "../shared/tool-text.ts";
 import { preferencesUrl } from "./api.ts";
 import { codeView } from "./code-view.ts";
 import { compactDiff, lineDiff, plainLines } from "./diff.ts";
@@ -21,6 +22,8 @@ interface RoundView {
   suspicious: Map<number, number>;
   proposed: number;
   executed: number;
+  /** Strategy agent: each agent's tool calls, in order. */
+  readonly agents: Map<number, HTMLElement>;
 }
 
 export class RunView {
@@ -71,6 +74,10 @@ export class RunView {
         return this.note(`${event.total} inputs synthesized to compare candidates on`);
       case "judge.completed":
         return this.note(`selection by ${event.method}: ${event.ranking.length} candidates ranked`);
+      case "tool.called":
+        return this.toolCalled(event);
+      case "tool.completed":
+        return this.toolCompleted(event);
       case "round.completed":
         return this.roundCompleted(event);
       case "run.completed":
@@ -100,7 +107,7 @@ export class RunView {
     const candidates = h("div", { class: "candidates" });
     const footer = h("p", { class: "round-footer" });
     const section = h("section", { class: "round", "data-round": String(event.round), "aria-label": `Round ${event.round}` }, h("h3", {}, `Round ${event.round} · ${event.mode}`), candidates, footer);
-    this.rounds.set(event.round, { section, candidates, footer, suspicious: new Map(), proposed: 0, executed: 0 });
+    this.rounds.set(event.round, { section, candidates, footer, suspicious: new Map(), proposed: 0, executed: 0, agents: new Map() });
     this.root.append(section);
     this.progress();
   }
@@ -111,6 +118,34 @@ export class RunView {
     round.suspicious = new Map(event.lines.map((line) => [line.line, line.suspiciousness]));
     const top = event.lines.slice(0, 5).map((line) => `line ${line.line} (${line.suspiciousness.toFixed(2)})`);
     round.candidates.before(h("p", { class: "localized" }, `Most suspicious: ${top.join(", ")}`));
+  }
+
+  /** An agent's list of tool calls in the round going on (an agent run has one round), made on its first call. */
+  private agentCalls(agent: number): HTMLElement | undefined {
+    const round = this.rounds.get(this.current);
+    if (round === undefined) return undefined;
+    let list = round.agents.get(agent);
+    if (list === undefined) {
+      list = h("ol", { class: "tool-calls", "data-agent": String(agent), "aria-label": `Agent ${agent} tool calls` });
+      round.agents.set(agent, list);
+      round.candidates.before(h("section", { class: "agent" }, h("h4", {}, `Agent ${agent}`), list));
+    }
+    return list;
+  }
+
+  private toolCalled(event: EventOf<"tool.called">): void {
+    this.agentCalls(event.agent)?.append(
+      h("li", { class: "tool-call", "data-call": String(event.call), "data-status": "running" }, h("code", {}, toolCallText(event.tool, event.arguments)), h("span", { class: "result" }, "running…")),
+    );
+  }
+
+  private toolCompleted(event: EventOf<"tool.completed">): void {
+    const item = this.agentCalls(event.agent)?.querySelector<HTMLElement>(`.tool-call[data-call="${event.call}"]`);
+    if (item === undefined || item === null) return;
+    item.dataset["status"] = event.status;
+    const result = item.querySelector(".result");
+    if (result !== null) result.textContent = `${event.status} · ${Math.round(event.duration_ms)} ms`;
+    item.append(h("details", { class: "tool-result" }, h("summary", {}, "what the model was told"), h("pre", {}, event.result)));
   }
 
   private generated(event: EventOf<"candidate.generated">): void {
@@ -170,7 +205,7 @@ export class RunView {
     const round = this.rounds.get(event.round);
     if (round === undefined) return;
     const best = event.best === null ? "" : ` · best ${event.best.candidate} ${event.best.passed}/${event.best.total}`;
-    round.footer.textContent = `${event.solved ? "solved" : "not solved"}${best} · ${event.edits_tried} edits tried`;
+    round.footer.textContent = `${event.solved ? "solved" : "not solved"}${best}${event.edits_tried > 0 ? ` · ${event.edits_tried} edits tried` : ""}`;
     // Proposed after the round's answer was found: never run.
     for (const card of round.candidates.querySelectorAll<HTMLElement>('.candidate[data-status="running"]')) {
       card.dataset["status"] = "not_run";

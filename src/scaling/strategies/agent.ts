@@ -13,7 +13,7 @@ import { testText, entryPointInstruction } from "../../trace/index.ts";
 import { AgentSession } from "../agent-session.ts";
 import { EventChannel } from "../channel.ts";
 import { chooseAmong } from "../choose.ts";
-import { generatedEvent, newCandidate } from "../round.ts";
+import { GIVEN_CANDIDATE, generatedEvent, givenProposal, newCandidate } from "../round.ts";
 import type { Candidate, Chain, RunContext } from "../run-context.ts";
 import type { Proposal } from "../../policy/index.ts";
 import { answerOf, type Strategy } from "../strategy.ts";
@@ -89,6 +89,20 @@ async function runAgent(context: RunContext, agent: ToolAgent, chain: Chain, cha
   return candidate;
 }
 
+/**
+ * The program to repair, when there is one, is a candidate of the round
+ * like in every other strategy (the agents' programs are diffed against it,
+ * the preference pairs include it); its run is the one an agent's first
+ * run_tests of it gets.
+ */
+async function runGiven(context: RunContext, code: string, channel: EventChannel<RunEventPayload>): Promise<void> {
+  const proposal = givenProposal(code);
+  const candidate = newCandidate(context, 1, null, proposal, GIVEN_CANDIDATE);
+  context.candidates.push(candidate);
+  channel.push(generatedEvent(candidate, proposal));
+  channel.push(await context.evaluate(candidate, context.signal));
+}
+
 export const agent: Strategy = {
   name: "agent",
   async *run(context) {
@@ -96,7 +110,11 @@ export const agent: Strategy = {
     if (toolAgent === undefined) throw new TracefixError("model_not_configured", "policy", "strategy agent needs a language model that calls tools");
     yield { type: "round.started", round: 1, mode: "agent", chains: context.chains.map((chain) => chain.index) };
     const channel = new EventChannel<RunEventPayload>();
-    const work = Promise.allSettled(context.chains.map((chain) => runAgent(context, toolAgent, chain, channel)));
+    const given = context.request.problem.code;
+    const work = Promise.allSettled([
+      ...context.chains.map((chain) => runAgent(context, toolAgent, chain, channel)),
+      ...(given === undefined ? [] : [runGiven(context, given, channel)]),
+    ]);
     for await (const event of channel.drain(work)) yield event;
     const settled = await work;
     if (context.signal.aborted) throw new AbortedError("scaling");
@@ -106,7 +124,7 @@ export const agent: Strategy = {
     // No agent got as far as a program because the model kept failing: the run fails with its error.
     if (programs.length === 0 && failed !== undefined) throw failed.reason;
     const solved = programs.some((candidate) => candidate.report?.status === "passed");
-    context.summarize(1, finals, solved);
+    context.summarize(1, context.candidates, solved);
     const best = context.best();
     yield {
       type: "round.completed",
