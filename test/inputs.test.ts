@@ -7,6 +7,7 @@ import type { PythonPool } from "../src/sandbox/index.ts";
 import { doctestsOf } from "../src/scaling/inputs/doctests.ts";
 import { parseLiteral, printLiteral, type PyValue } from "../src/trace/python-literal.ts";
 import { argumentsOf, mutateArguments, mutations } from "../src/scaling/inputs/mutate.ts";
+import { signatureInputs } from "../src/scaling/inputs/signature.ts";
 import { job, startPool } from "./support/sandbox.ts";
 
 describe("Python literals", () => {
@@ -47,6 +48,40 @@ describe("mutations", () => {
     expect(new Set(keys).size).toBe(12);
     expect(keys).not.toContain("[[1, 2], 3]");
     for (const args of mutated) expect(args).toHaveLength(2);
+  });
+});
+
+describe("inputs from the signature (no examples to mutate)", () => {
+  const printed = (prompt: string, entry: string, limit = 24): string[] => signatureInputs(prompt, entry, limit).map((args) => printLiteral({ type: "list", items: args }));
+
+  it("follow the type hints, edge cases first, varied and without duplicates", () => {
+    const inputs = printed("from typing import List\n\ndef window(xs: List[int], k: int) -> List[int]:\n    \"\"\"Sums of k consecutive numbers.\"\"\"\n", "window");
+    expect(inputs).toHaveLength(24);
+    expect(new Set(inputs).size).toBe(24);
+    for (const args of signatureInputs("def window(xs: List[int], k: int):", "window", 24)) {
+      expect(args[0]?.type).toBe("list");
+      expect(args[1]?.type).toBe("int");
+    }
+    expect(inputs[0]).toMatch(/^\[\[\], /); // the empty list first
+    expect(inputs.some((args) => /^\[\[-\d+(, -\d+)*\], /.test(args))).toBe(true); // a list of negative numbers only
+    // The second argument does not just follow the first.
+    expect(new Set(signatureInputs("def window(xs: List[int], k: int):", "window", 24).map((args) => printLiteral(args[1] as PyValue))).size).toBeGreaterThan(6);
+  });
+
+  it("read Optional, Dict and Tuple hints, and the kind of an unannotated parameter from its name and the description", () => {
+    expect(printed("def f(name: Optional[str], table: Dict[str, int], pair: Tuple[int, float]):", "f", 40).join(" ")).toMatch(/None/);
+    const words = signatureInputs('def g(s, n):\n    """Given a string s and a positive integer n, ... "yes" or "no"."""', "g", 24);
+    for (const args of words) {
+      expect(args[0]?.type).toBe("str");
+      expect(args[1]?.type === "int" && args[1].value > 0n).toBe(true);
+    }
+    expect(words.map((args) => (args[0] as { value: string }).value)).toContain("yes"); // a string the description quotes
+    const lists = signatureInputs('def h(lst):\n    """Given a list of strings, ..."""', "h", 8);
+    expect(lists.every((args) => args[0]?.type === "list" && args[0].items.every((item) => item.type === "str"))).toBe(true);
+  });
+
+  it("are none when the entry point's parameters cannot be found", () => {
+    expect(printed("Return the largest number.", "largest")).toEqual([]);
   });
 });
 

@@ -71,10 +71,25 @@ export interface SelectionDependencies {
 export interface SelectionOutcome {
   readonly ranking: RankedCandidate[];
   readonly reports: ReadonlyMap<number, ExecutionReport>;
-  readonly inputs: { total: number; from_model: number; from_mutations: number; dropped: number; rejected: number };
+  readonly inputs: { total: number; from_model: number; from_mutations: number; from_signature: number; dropped: number; rejected: number };
   readonly judge: { method: string; asked: number; abstentions: number; failures: number; fallback: string | null };
   readonly usage: TokenUsage;
   readonly executions: number;
+}
+
+/** A synthesized input only has to tell programs apart: a program still busy after this long on one is told apart by that. */
+const INPUT_TIMEOUT_MS = 500;
+const INPUTS_TOTAL_MS = 3_000;
+
+/** The public part's report and the synthesized inputs' report as one, the public tests first (an error in either is the whole's). */
+function joinedReport(publicReport: ExecutionReport | undefined, inputReport: ExecutionReport | undefined, publicCount: number): ExecutionReport {
+  const first = (publicReport ?? inputReport) as ExecutionReport;
+  if (publicReport === undefined || inputReport === undefined) return first;
+  const failed = publicReport.status === "error" ? publicReport : inputReport.status === "error" ? inputReport : undefined;
+  if (failed !== undefined) return failed;
+  const tests = [...publicReport.tests, ...inputReport.tests.map((test) => ({ ...test, index: test.index + publicCount }))];
+  const passed = publicReport.passed + inputReport.passed;
+  return { ...publicReport, tests, passed, total: tests.length, status: passed === tests.length ? "passed" : "failed" };
 }
 
 /** A program that ran: the sandbox worked and it compiled (a program that does not compile cannot be right). */
@@ -177,18 +192,36 @@ export class Selection {
     return synthesizeInputs({ problem: this.problem, settings: this.settings.inputs, model: deps.model, modelName: this.settings.model, prompts: deps.prompts, logger: deps.logger, signal: this.signal });
   }
 
-  /** Every distinct program once, on `tests`; yields `candidate.executed` per candidate; returns the reports. */
-  private async *executeAll(candidates: readonly SelectionCandidate[], tests: readonly TestSpec[]): AsyncGenerator<RunEventPayload, Map<number, ExecutionReport>> {
+  /**
+   * One program on the public tests (the request's limits, failing ones
+   * traced) and on the synthesized inputs (no trace, each input cut to
+   * INPUT_TIMEOUT_MS and all of them to INPUTS_TOTAL_MS): an input exists only
+   * to tell programs apart, and one that makes a program loop should cost a
+   * moment, not the request's whole limit. One report, the public tests first.
+   */
+  private async runProgram(code: string, tests: readonly TestSpec[]): Promise<ExecutionReport> {
     const { problem, settings } = this;
     const publicCount = problem.tests.length;
+    const common = { language: problem.language, code, entryPoint: problem.entryPoint };
+    const run = (part: readonly TestSpec[], trace: Parameters<typeof buildJob>[0]["trace"], limits: Limits): Promise<ExecutionReport | undefined> =>
+      part.length === 0 ? Promise.resolve(undefined) : this.deps.executor.execute(buildJob({ ...common, tests: part, trace, limits }), { signal: this.signal });
+    const inputLimits = { ...settings.limits, timeout_ms: Math.min(settings.limits.timeout_ms, INPUT_TIMEOUT_MS), total_ms: Math.min(settings.limits.total_ms, INPUTS_TOTAL_MS) };
+    const [publicReport, inputReport] = await Promise.all([
+      run(tests.slice(0, publicCount), { ...settings.trace, mode: "failing", max_tests: 1 }, settings.limits),
+      run(tests.slice(publicCount), { mode: "none" }, inputLimits),
+    ]);
+    return joinedReport(publicReport, inputReport, publicCount);
+  }
+
+  /** Every distinct program once, on `tests`; yields `candidate.executed` per candidate; returns the reports. */
+  private async *executeAll(candidates: readonly SelectionCandidate[], tests: readonly TestSpec[]): AsyncGenerator<RunEventPayload, Map<number, ExecutionReport>> {
     const runs = new Map<string, Promise<ExecutionReport>>();
     const pending = candidates.map(async (candidate) => {
       if (candidate.code === null) return undefined;
       let run = runs.get(candidate.code);
       if (run === undefined) {
         this.executions += 1;
-        const job = buildJob({ language: problem.language, code: candidate.code, entryPoint: problem.entryPoint, tests, trace: { ...settings.trace, mode: "failing", max_tests: 1 }, limits: settings.limits });
-        run = this.deps.executor.execute(job, { signal: this.signal });
+        run = this.runProgram(candidate.code, tests);
         runs.set(candidate.code, run);
       }
       return run;
@@ -278,7 +311,11 @@ export class Selection {
     const method = this.settings.judge.method;
     const scores: JudgeScores = { asked: 0, abstentions: 0, failures: 0, fallback: null };
     if (method === "llm" || method === "combined") await this.llmScores(measured, scores);
-    if ((method === "reward" || method === "combined") && this.deps.scorer !== undefined && measured.reports.size > 0) await this.rewardScores(measured, scores);
+    if (method !== "reward" && method !== "combined") return scores;
+    // The reward model scores a program's report on real tests; with none, it would score noise (worse than a random pick, measured).
+    if (this.problem.tests.length === 0) {
+      if (method === "reward") scores.fallback = "no public tests for the reward model to score: execution agreement decided";
+    } else if (this.deps.scorer !== undefined && measured.reports.size > 0) await this.rewardScores(measured, scores);
     else if (method === "reward") scores.fallback = "no reward model is loaded: execution agreement decided";
     return scores;
   }
@@ -308,7 +345,7 @@ export class Selection {
     });
     const synthesized = await this.synthesize();
     this.usage = addUsage(this.usage, synthesized.usage);
-    const inputs = { total: synthesized.tests.length, from_model: synthesized.fromModel, from_mutations: synthesized.fromMutations, dropped: synthesized.dropped };
+    const inputs = { total: synthesized.tests.length, from_model: synthesized.fromModel, from_mutations: synthesized.fromMutations, from_signature: synthesized.fromSignature, dropped: synthesized.dropped };
     yield { type: "inputs.synthesized", ...inputs };
     const publicCount = this.problem.tests.length;
     const tests = [...this.problem.tests, ...synthesized.tests];

@@ -21,6 +21,7 @@
  */
 import type { TestSpec } from "../../shared/schema/execution.ts";
 import { LiteralError, parseLiteral } from "../../trace/index.ts";
+import { callArguments, splitTopLevel } from "./source-text.ts";
 
 function isLiteral(text: string): boolean {
   try {
@@ -32,54 +33,10 @@ function isLiteral(text: string): boolean {
   }
 }
 
-/** The argument text of `name(...)` starting at `open` (the parenthesis), and where it ends. */
-function callArguments(text: string, open: number): { inner: string; end: number } | undefined {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let index = open; index < text.length; index++) {
-    const character = text[index] as string;
-    if (quote !== undefined) {
-      if (character === "\\") index++;
-      else if (character === quote) quote = undefined;
-      continue;
-    }
-    if (character === "'" || character === '"') quote = character;
-    else if (character === "(" || character === "[" || character === "{") depth++;
-    else if (character === ")" || character === "]" || character === "}") {
-      depth--;
-      if (depth === 0) return { inner: text.slice(open + 1, index), end: index + 1 };
-    }
-  }
-  return undefined;
-}
-
 const ARROW = /^\s*(?:#\s*)?(?:==>?|=>|=(?![=>])|➞|->|→|should return|returns|will return|is)\s*(.+?)\s*$/;
 
 /** JSON's and JavaScript's words for Python's constants, when a whole value is one. */
 const CONSTANTS: Readonly<Record<string, string>> = { true: "True", false: "False", null: "None" };
-
-/** `text` split at commas outside brackets and quotes. */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
-  let start = 0;
-  for (let index = 0; index < text.length; index++) {
-    const character = text[index] as string;
-    if (quote !== undefined) {
-      if (character === "\\") index++;
-      else if (character === quote) quote = undefined;
-    } else if (character === "'" || character === '"') quote = character;
-    else if ("([{".includes(character)) depth++;
-    else if (")]}".includes(character)) depth--;
-    else if (character === "," && depth === 0) {
-      parts.push(text.slice(start, index));
-      start = index + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.map((part) => part.trim());
-}
 
 /** The parameter names of `def entry(...)` in the prompt (annotations and defaults dropped). */
 function parametersOf(prompt: string, entryPoint: string): string[] | undefined {

@@ -45,7 +45,7 @@ export function mutations(value: PyValue, depth = 0): PyValue[] {
       return [{ type: "bool", value: !value.value }];
     case "int": {
       const v = value.value;
-      return [int(0n), int(1n), int(-1n), int(v + 1n), int(v - 1n), int(-v), int(v * 1000n + 7n)];
+      return [int(0n), int(1n), int(-1n), int(v + 1n), int(v - 1n), int(-v), int(v * 10n + 3n)];
     }
     case "float":
       return [
@@ -76,7 +76,7 @@ export function mutations(value: PyValue, depth = 0): PyValue[] {
       if (numbers) {
         // The whole list negative, and large: element-wise versions of the number mutations.
         result.push(make(items.map((item) => (item.type === "int" ? int(-item.value) : { type: "float", value: -(item as { value: number }).value }))));
-        result.push(make(items.map((item) => (item.type === "int" ? int(item.value * 1000n + 7n) : { type: "float", value: (item as { value: number }).value * 1000 }))));
+        result.push(make(items.map((item) => (item.type === "int" ? int(item.value * 10n + 3n) : { type: "float", value: (item as { value: number }).value * 10 + 3 }))));
       }
       if (value.type !== "set") {
         result.push(make([...items, ...items]), make([...items].reverse()));

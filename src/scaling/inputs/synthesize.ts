@@ -2,8 +2,10 @@
  * Inputs to compare candidates on, beyond the public tests: written by the
  * model (prompts/synthesize-inputs.md; lines that are not argument lists of
  * the right arity are dropped and counted), then made without a model by
- * mutating the public tests' arguments (mutate.ts). De-duplicated against
- * the public tests and each other, capped at `inputs.max`.
+ * mutating the public tests' arguments (mutate.ts), or, when no public test
+ * has arguments to mutate, from the entry point's signature and the
+ * description (signature.ts). De-duplicated against the public tests and
+ * each other, capped at `inputs.max`.
  */
 import { addUsage, NO_USAGE, usageOfFailure, type LanguageModel, type TokenUsage } from "../../policy/index.ts";
 import { AbortedError } from "../../shared/errors.ts";
@@ -13,6 +15,7 @@ import type { Language, TestSpec } from "../../shared/schema/execution.ts";
 import type { InputSettings } from "../../shared/schema/solve.ts";
 import { entryPointInstruction, fromJson, LiteralError, parseLiteral, printLiteral, testText, toJson, type PyValue } from "../../trace/index.ts";
 import { argumentsOf, mutateArguments } from "./mutate.ts";
+import { signatureInputs } from "./signature.ts";
 
 export interface InputProblem {
   readonly language: Language;
@@ -114,6 +117,7 @@ export interface SynthesizedInputs {
   readonly tests: TestSpec[];
   readonly fromModel: number;
   readonly fromMutations: number;
+  readonly fromSignature: number;
   readonly dropped: number;
   readonly usage: TokenUsage;
 }
@@ -167,5 +171,12 @@ export async function synthesizeInputs(context: SynthesisContext): Promise<Synth
       if (test !== undefined && take(test)) fromMutations += 1;
     }
   }
-  return { tests: chosen, fromModel, fromMutations, dropped, usage };
+  let fromSignature = 0;
+  if (settings.signature && publicArguments.length === 0 && isCallProblem(problem)) {
+    for (const args of signatureInputs(problem.prompt, problem.entryPoint as string, settings.max - chosen.length)) {
+      const test = INPUT_LANGUAGES[problem.language].callTest(args);
+      if (test !== undefined && take(test)) fromSignature += 1;
+    }
+  }
+  return { tests: chosen, fromModel, fromMutations, fromSignature, dropped, usage };
 }

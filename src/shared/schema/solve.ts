@@ -43,6 +43,7 @@ export type JudgeSettings = z.infer<typeof JudgeSettings>;
 
 export const InputSettings = z.strictObject({
   mutations: z.boolean().default(true).describe("inputs made by mutating the public tests' arguments"),
+  signature: z.boolean().default(true).describe("when no public test has arguments: inputs made from the entry point's signature (type hints, parameter names) and the description"),
   llm: z.boolean().default(true).describe("inputs written by the model (when one is configured)"),
   max: z.int().min(0).max(200).default(24).describe("synthesized inputs at most"),
 });
@@ -115,7 +116,7 @@ export type SolveRequest = z.infer<typeof SolveRequest>;
 
 export const SelectRequest = z.strictObject({
   problem: Problem,
-  candidates: z.array(z.string().max(MAX_CODE_CHARS)).min(1).max(64).describe("programs to rank"),
+  candidates: z.array(z.string().max(MAX_CODE_CHARS)).min(1).max(128).describe("programs to rank"),
   judge: JudgeSettings.prefault({}),
   inputs: InputSettings.prefault({}),
   trace: SolveTrace.prefault({}),
@@ -146,6 +147,7 @@ export const InputsSummary = z.object({
   total: z.int(),
   from_model: z.int(),
   from_mutations: z.int(),
+  from_signature: z.int().describe("inputs made from the signature, when the public tests had no arguments to mutate"),
   dropped: z.int().describe("model-written inputs that were not valid argument lists"),
   rejected: z.int().describe("inputs most candidates raised on (likely outside the problem's domain), left out of the comparison"),
 });
