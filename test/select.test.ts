@@ -63,6 +63,32 @@ describe("execution agreement", () => {
     expect(clusters.map((cluster) => cluster.members)).toEqual([[1, 4], [3], [0, 2]]);
     expect(disagreements([{ candidate: 0, publicPassed: 0, publicTotal: 0, outputs: ["a", "b"] }, { candidate: 1, publicPassed: 0, publicTotal: 0, outputs: ["a", "c"] }])).toEqual([1]);
   });
+
+  it("counts votes input by input, so programs that differ on one input still outvote a common mistake", () => {
+    const vector = (candidate: number, outputs: string[]) => ({ candidate, publicPassed: 0, publicTotal: 0, outputs });
+    const clusters = clusterByOutputs([
+      vector(0, ["value:2", "value:3", "value:4", "value:None"]), // wrong, twice
+      vector(1, ["value:2", "value:3", "value:4", "value:None"]),
+      vector(2, ["value:2", "value:5", "value:6", "value:0"]), // right, split by the last input (outside the domain)
+      vector(3, ["value:2", "value:5", "value:6", "value:0"]),
+      vector(4, ["value:2", "value:5", "value:6", "raised:IndexError"]),
+    ]);
+    // By size alone the mistake would tie the right pair and beat the third right program.
+    expect(clusters.map((cluster) => cluster.members)).toEqual([[2, 3], [4], [0, 1]]);
+    expect(clusters.map((cluster) => cluster.votes)).toEqual([5 + 3 + 3 + 2, 5 + 3 + 3, 5 + 2 + 2]);
+  });
+
+  it("puts programs that only raise or return None after those that answer, however many they are", () => {
+    const vector = (candidate: number, outputs: string[]) => ({ candidate, publicPassed: 0, publicTotal: 0, outputs });
+    const clusters = clusterByOutputs([
+      vector(0, ["raised:NameError", "raised:NameError"]),
+      vector(1, ["raised:NameError", "raised:NameError"]),
+      vector(2, ["value:None", "value:None"]),
+      vector(3, ["value:7", "raised:ValueError"]),
+    ]);
+    expect(clusters[0]).toMatchObject({ members: [3], answers: true });
+    expect(clusters.slice(1).every((cluster) => !cluster.answers)).toBe(true);
+  });
 });
 
 describe("the LLM judge", () => {
@@ -172,6 +198,17 @@ describe("POST /v1/select", () => {
     expect(result.ranking.at(-1)).toMatchObject({ index: 4, cluster: null });
     expect(result.inputs.from_mutations).toBeGreaterThan(5);
     expect(result.judge).toMatchObject({ method: "agreement", fallback: null });
+  });
+
+  it("with no examples and no tests, compares the programs on inputs made from the signature", async () => {
+    const app = createApp({ executor: pool });
+    const problem = { prompt: 'from typing import List\n\ndef largest(values: List[int]) -> int:\n    """The largest of a non-empty list of integers."""\n', entry_point: "largest", tests: [], doctests: false };
+    const result = SelectResult.parse(await (await post(app, { problem, candidates })).json());
+    expect(result.inputs.from_signature).toBeGreaterThan(5);
+    expect(result.inputs.from_mutations).toBe(0);
+    expect(result.ranking.slice(0, 3).map((entry) => entry.index).sort()).toEqual([1, 3, 5]);
+    // Only a list of negative numbers tells the program that starts from 0 apart, and the signature's inputs have one.
+    expect(result.ranking.find((entry) => entry.index === 0)?.cluster).not.toBe(0);
   });
 
   it("falls back to agreement when the judge model fails, and says so", async () => {

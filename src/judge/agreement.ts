@@ -1,8 +1,15 @@
 /**
  * Execution agreement: candidates that give the same outputs (return
  * values, or exception types) on every input — public and synthesized —
- * form a cluster. Clusters rank by public tests passed, then by size: many
- * independent samples agreeing is evidence of being right. No model needed.
+ * form a cluster. Clusters rank by public tests passed; then those that
+ * answer something on some input before those that only raise or return
+ * None; then by votes: on each input, how many of the candidates passing
+ * the most public tests gave the same answer (a value, not an exception or
+ * None), summed over the inputs; then by size. Many independent samples
+ * agreeing is evidence of being right, and counting agreement input by
+ * input keeps correct programs that differ on one input outside the
+ * problem's domain (what an empty list gives when the text says it is never
+ * empty) from splitting their vote. No model needed.
  */
 import type { TestReport } from "../shared/schema/execution.ts";
 
@@ -21,6 +28,15 @@ export interface Cluster {
   readonly members: readonly number[];
   readonly publicPassed: number;
   readonly publicTotal: number;
+  /** It returned or printed something other than None on at least one input (not only raised, timed out or returned None). */
+  readonly answers: boolean;
+  /** Per input, the candidates passing the most public tests that gave the same answer, summed over the inputs (its own members included). */
+  readonly votes: number;
+}
+
+/** An output that says nothing about the problem: an exception, a limit, no value. */
+function isNonAnswer(output: string): boolean {
+  return output === "value:None" || output === "stdout:" || output.startsWith("raised:") || output.startsWith("failed:") || output === "missing";
 }
 
 /** A test's outcome as a comparable key: the value returned or printed, or how it failed. */
@@ -36,6 +52,16 @@ export function outputKey(test: TestReport): string {
   }
 }
 
+/** Per input, the peers whose output there is the same answer as `outputs`, summed over the inputs. */
+function votesFor(outputs: readonly string[], peers: readonly OutputVector[]): number {
+  let votes = 0;
+  outputs.forEach((output, input) => {
+    if (isNonAnswer(output)) return;
+    for (const peer of peers) if (peer.outputs[input] === output) votes += 1;
+  });
+  return votes;
+}
+
 /** Clusters of identical output vectors, best first. */
 export function clusterByOutputs(vectors: readonly OutputVector[]): Cluster[] {
   const groups = new Map<string, OutputVector[]>();
@@ -46,15 +72,26 @@ export function clusterByOutputs(vectors: readonly OutputVector[]): Cluster[] {
     if (group === undefined) groups.set(key, [vector]);
     else group.push(vector);
   }
+  const bestPublic = Math.max(0, ...vectors.map((vector) => vector.publicPassed));
+  // Only the candidates that pass the most public tests vote: one that fails an example is no witness.
+  const peers = vectors.filter((vector) => vector.publicPassed === bestPublic);
   return [...groups.values()]
-    .map((members) => ({
-      members: members.map((member) => member.candidate),
-      publicPassed: (members[0] as OutputVector).publicPassed,
-      publicTotal: (members[0] as OutputVector).publicTotal,
-    }))
+    .map((members) => {
+      const first = members[0] as OutputVector;
+      return {
+        members: members.map((member) => member.candidate),
+        publicPassed: first.publicPassed,
+        publicTotal: first.publicTotal,
+        answers: first.outputs.some((output) => !isNonAnswer(output)),
+        votes: votesFor(first.outputs, peers),
+      };
+    })
     .sort(
       (left, right) =>
         right.publicPassed - left.publicPassed ||
+        // Many programs that all raise (a missing helper) or all return None agree on nothing about the problem.
+        Number(right.answers) - Number(left.answers) ||
+        right.votes - left.votes ||
         right.members.length - left.members.length ||
         Math.min(...left.members) - Math.min(...right.members),
     )
@@ -73,7 +110,6 @@ export function disagreements(vectors: readonly OutputVector[]): number[] {
   return indices;
 }
 
-/** A candidate's agreement score in [0, 1]: its cluster's share of the candidates, if it passes the most public tests. */
 /**
  * The reward model's `agreement` feature: per candidate, the share of the
  * *other* candidates whose outputs match its own. The training data and the
@@ -86,13 +122,25 @@ export function agreementShares(clusters: readonly Cluster[], candidates: number
   return shares;
 }
 
+/**
+ * A candidate's agreement score in [0, 1]. The clusters that pass the most
+ * public tests and answer something (the top group) score 0.5 and up: 0.5 +
+ * 0.5 × their votes relative to the most votes among them (their size,
+ * where nothing answered), so the best scores 1 however many candidates
+ * there are. The others score below 0.5, by their share of the candidates
+ * and of the public tests passed: they can not outrank the top group.
+ */
 export function agreementScores(clusters: readonly Cluster[], candidates: number): Map<number, number> {
   const scores = new Map<number, number>();
-  const best = clusters[0]?.publicPassed ?? 0;
+  const best = clusters[0];
+  if (best === undefined) return scores;
+  const inTop = (cluster: Cluster): boolean => cluster.publicPassed === best.publicPassed && cluster.answers === best.answers;
+  const weight = (cluster: Cluster): number => (best.votes > 0 ? cluster.votes : cluster.members.length);
+  const most = Math.max(1, ...clusters.filter(inTop).map(weight));
   for (const cluster of clusters) {
-    // A cluster that passes fewer public tests than the best can not outrank it.
-    const share = cluster.members.length / Math.max(1, candidates);
-    const score = cluster.publicPassed < best ? share * 0.5 * (cluster.publicPassed / Math.max(1, best)) : 0.5 + share * 0.5;
+    const score = inTop(cluster)
+      ? 0.5 + 0.5 * (weight(cluster) / most)
+      : 0.5 * (cluster.members.length / Math.max(1, candidates)) * ((cluster.publicPassed + 1) / (best.publicPassed + 1)) * (cluster.answers || !best.answers ? 1 : 0.5);
     for (const member of cluster.members) scores.set(member, score);
   }
   return scores;

@@ -4,10 +4,10 @@
  * scores of the LLM judge and the reward model where they were asked. The
  * method decides the order:
  *
- * - agreement: cluster rank (public tests passed, then size), then public tests;
+ * - agreement: cluster rank (public tests passed, answers, votes, size: agreement.ts), then public tests;
  * - llm: the judge's score, then cluster rank; without judge scores, agreement;
  * - reward: the raw reward, then cluster rank; without rewards, agreement;
- * - combined: the weighted sum of combine.ts, then cluster rank.
+ * - combined: the weighted sum of combine.ts, then the reward model (ties), then cluster rank.
  *
  * Programs that could not be run, or do not compile, come last whatever the method.
  */
@@ -39,7 +39,8 @@ function orderOf(method: JudgeMethod, entry: RankingEntry): { score: number; ord
   if (method === "reward" && scores.reward !== undefined) return { score: scores.reward, order: [0, -(entry.rawReward ?? 0), clusterRank, index] };
   if (method === "combined") {
     const score = combinedScore(scores);
-    return { score, order: [0, -score, clusterRank, index] };
+    // Rounded, so that float noise in equal sums leaves the tie to the reward model.
+    return { score, order: [0, -Math.round(score * 1e9), -(scores.reward ?? 0), clusterRank, index] };
   }
   // Agreement (and the fallback of the others): cluster rank decides.
   return { score: scores.agreement, order: [0, clusterRank, -scores.public, index] };
@@ -57,6 +58,7 @@ export function reasonsFor(entry: RankingEntry): string[] {
         ? `no other candidate gives the same outputs (cluster ${cluster.id})`
         : `${others} other candidate${others === 1 ? "" : "s"} give the same outputs on every input (cluster ${cluster.id})`,
     );
+    reasons.push(cluster.answers ? `${cluster.votes} agreeing answers, input by input, from the candidates passing the most public tests` : "only raises, times out or returns None");
   }
   const { llm, reward } = entry.scores;
   if (llm !== undefined) reasons.push(`LLM judge: ${(llm * 100).toFixed(0)}% of its comparisons won`);
