@@ -1,17 +1,15 @@
 /**
- * npm run bench:select [-- --samples FILE.jsonl] [--data DIR] [--seed N] [--method agreement|reward|combined] [--heldout]
+ * npm run bench:select [-- --data DIR] [--seed N] [--method agreement|reward|combined] [--heldout]
+ * npm run bench:select -- --samples FILE.jsonl   (real model samples: bench/select-samples.ts)
  *
  * How often selection picks a correct program, against a random pick and a
  * public-test filter (a random pick among the candidates passing every
  * public test), per problem, averaged.
  *
- * Candidate sets:
- *  - with --samples: real model samples, one JSON object per line
- *    {"problem_id": "HumanEval/0" | "quixbugs/gcd", "code": "...", "correct"?: bool};
- *  - by default, sets made here from HumanEval and QuixBugs: correct programs
- *    (the reference, two rewrites of it, mutants that still pass every test)
- *    and wrong ones (mutants that fail a test, preferring those that pass the
- *    public tests). Mutants come from models/trainer/mutate_programs.py.
+ * Candidate sets made here from HumanEval and QuixBugs: correct programs
+ * (the reference, two rewrites of it, mutants that still pass every test)
+ * and wrong ones (mutants that fail a test, preferring those that pass the
+ * public tests). Mutants come from models/trainer/mutate_programs.py.
  * A candidate is correct when it passes every test of the problem (public and
  * hidden); that is decided by running it, never assumed.
  *
@@ -37,7 +35,11 @@ import { JudgeSettings, InputSettings, SolveTrace } from "../src/shared/schema/s
 import { DEFAULT_REWARD_DIRECTORY, loadRewardModel, type CandidateScorer } from "../src/judge/index.ts";
 import { option } from "../src/cli/options.ts";
 
-const samplesFile = option("samples");
+if (option("samples") !== undefined) {
+  await import("./select-samples.ts");
+  process.exit(0);
+}
+
 const data = option("data") ?? dataDirectory();
 const seed = Number(option("seed") ?? 11);
 const method = JudgeSettings.shape.method.parse(option("method") ?? "agreement");
@@ -120,19 +122,7 @@ interface Sample {
 }
 
 const sets = new Map<string, Sample[]>();
-if (samplesFile !== undefined) {
-  const rows = readFileSync(samplesFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { problem_id: string; code: string; correct?: boolean });
-  await Promise.all(
-    rows.map(async (row) => {
-      const problem = problems.get(row.problem_id);
-      if (problem === undefined) return;
-      const labels = await label(problem, row.code);
-      const list = sets.get(row.problem_id) ?? [];
-      list.push({ code: row.code, correct: row.correct ?? labels.correct, passesPublic: labels.passesPublic });
-      sets.set(row.problem_id, list);
-    }),
-  );
-} else {
+{
   const mutantsOf = new Map<string, string[]>();
   for (const name of ["humaneval", "quixbugs"] as const) {
     const { stdout } = await promisify(execFile)("python3", [path.join(import.meta.dirname, "../models/trainer/mutate_programs.py"), datasetPath(name, data), "--per-program", "14", "--seed", String(seed)], {
@@ -204,7 +194,7 @@ await Promise.all(
 );
 const count = sets.size;
 const percent = (value: number): string => `${((100 * value) / Math.max(1, count)).toFixed(1)}%`;
-console.log(`tracefix selection benchmark — ${samplesFile === undefined ? "sets made from HumanEval + QuixBugs mutants" : `samples from ${samplesFile}`}, method ${method}`);
+console.log(`tracefix selection benchmark — sets made from HumanEval + QuixBugs mutants, method ${method}`);
 console.log(`  problems ${count}${heldOutOnly ? " (held out from the reward model's training)" : ""}, candidates ${candidates} (${(candidates / Math.max(1, count)).toFixed(1)} per problem), ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`  a correct program picked:`);
 console.log(`    random pick                        ${percent(randomSum)}`);
