@@ -78,10 +78,12 @@ describe("runaway programs", () => {
   });
 
   it("reports a memory bomb as memory_limit, also a single huge allocation", async () => {
+    // A limit in time far above what reaching 256 MB takes: under a loaded machine (the full suite on 2 cores) 1 s was not always enough.
     const growing = await runHostile("def attack():\n    hoard = []\n    while True:\n        hoard.append(' ' * 10**6)\n", {
       memory_mb: 256,
+      timeout_ms: 10_000,
     });
-    const single = await runHostile("def attack():\n    return bytearray(10**11)\n", { memory_mb: 256 });
+    const single = await runHostile("def attack():\n    return bytearray(10**11)\n", { memory_mb: 256, timeout_ms: 10_000 });
     expect(growing.test.status).toBe("memory_limit");
     expect(single.test.status).toBe("memory_limit");
     expect(single.test.error?.message).toContain("256 MB");
