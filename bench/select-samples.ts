@@ -38,7 +38,7 @@ import { loadPrompts, publicTests, selectPrograms } from "../src/scaling/index.t
 import { silentLogger } from "../src/shared/logger.ts";
 import type { ExecutionJob, ExecutionReport } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
-import { JudgeSettings, SelectRequest } from "../src/shared/schema/solve.ts";
+import { JudgeSettings, SelectRequest, type RankedCandidate } from "../src/shared/schema/solve.ts";
 import { option } from "../src/cli/options.ts";
 
 interface SampleRecord {
@@ -67,7 +67,7 @@ const timeoutMs = Number(option("timeout-ms") ?? 1_000);
  * example (an "Example"/"For example" heading, a `>>>` line, or a call of
  * the entry point inside the docstring), the docstring closed again.
  */
-export function withoutExamples(prompt: string, entryPoint: string): string {
+function withoutExamples(prompt: string, entryPoint: string): string {
   const lines = prompt.split("\n");
   const definition = lines.findIndex((line) => new RegExp(`^\\s*def ${entryPoint}\\s*\\(`).test(line));
   const call = new RegExp(`\\b${entryPoint}\\s*\\(`);
@@ -75,7 +75,8 @@ export function withoutExamples(prompt: string, entryPoint: string): string {
     (line, index) => index > definition && (/^\s*(for\s+)?(an?\s+)?examples?\b/i.test(line) || /^\s*>>>/.test(line) || call.test(line) || /^\s*(input|output)\s*:/i.test(line)),
   );
   if (definition < 0 || cut < 0) return prompt;
-  const quote = lines.slice(definition).join("\n").includes("'''") && !lines.slice(definition).join("\n").includes('"""') ? "'''" : '"""';
+  const body = lines.slice(definition).join("\n");
+  const quote = body.includes("'''") && !body.includes('"""') ? "'''" : '"""';
   const indent = /^(\s*)/.exec(lines[definition + 1] ?? "    ")?.[1] ?? "    ";
   return `${lines.slice(0, cut).join("\n").trimEnd()}\n${indent}${quote}\n`;
 }
@@ -162,7 +163,7 @@ const executors: Record<Setting, ReturnType<typeof reusingExecutor>> = { "with e
 async function measureSet(record: DatasetRecord, setting: Setting, bodies: readonly string[], correct: readonly boolean[], timings?: number[]): Promise<SetOutcome> {
   const candidates = bodies.map((body) => record.prompt + body);
   const picks: Record<string, number> = {};
-  let passingPublic: boolean[] = [];
+  let ranking: readonly RankedCandidate[] = [];
   for (const method of methods) {
     const request = requestFor(record, setting, candidates, method);
     const started = performance.now();
@@ -173,13 +174,12 @@ async function measureSet(record: DatasetRecord, setting: Setting, bodies: reado
     if (method === methods[0]) timings?.push(performance.now() - started);
     const top = result.ranking[0];
     picks[method] = top !== undefined && correct[top.index] === true ? 1 : 0;
-    passingPublic = candidates.map((_, index) => {
-      const entry = result.ranking.find((ranked) => ranked.index === index);
-      return entry !== undefined && entry.public.total > 0 && entry.public.passed === entry.public.total;
-    });
+    ranking = result.ranking;
   }
+  // Every method sees the same public results: the filter reads them from the last ranking.
+  const passesPublic = new Set(ranking.filter((entry) => entry.public.total > 0 && entry.public.passed === entry.public.total).map((entry) => entry.index));
   const share = (flags: readonly boolean[]): number => flags.filter(Boolean).length / Math.max(1, flags.length);
-  const passing = correct.filter((_, index) => passingPublic[index]);
+  const passing = correct.filter((_, index) => passesPublic.has(index));
   return { random: share(correct), filter: passing.length === 0 ? share(correct) : share(passing), oracle: correct.some(Boolean) ? 1 : 0, picks };
 }
 

@@ -127,8 +127,10 @@ export function agreementShares(clusters: readonly Cluster[], candidates: number
  * public tests and answer something (the top group) score 0.5 and up: 0.5 +
  * 0.5 × their votes relative to the most votes among them (their size,
  * where nothing answered), so the best scores 1 however many candidates
- * there are. The others score below 0.5, by their share of the candidates
- * and of the public tests passed: they can not outrank the top group.
+ * there are. The others score below 0.5: their share of the candidates,
+ * times their share of the public tests passed (plus one, so that passing
+ * none is not zero), halved when they answer nothing and the best does —
+ * they can not outrank the top group.
  */
 export function agreementScores(clusters: readonly Cluster[], candidates: number): Map<number, number> {
   const scores = new Map<number, number>();

@@ -28,7 +28,7 @@ import type { Executor } from "../sandbox/index.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { Prompts } from "../shared/prompts.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
-import type { ExecutionReport, Language, Limits, TestSpec, TraceFormat } from "../shared/schema/execution.ts";
+import type { ExecutionReport, Language, Limits, TestSpec, TraceCapture, TraceFormat } from "../shared/schema/execution.ts";
 import { buildJob } from "../shared/schema/requests.ts";
 import type { InputSettings, JudgeSettings, RankedCandidate, SelectRequest, SelectResult } from "../shared/schema/solve.ts";
 import { synthesizeInputs, type SynthesizedInputs } from "./inputs/synthesize.ts";
@@ -203,7 +203,7 @@ export class Selection {
     const { problem, settings } = this;
     const publicCount = problem.tests.length;
     const common = { language: problem.language, code, entryPoint: problem.entryPoint };
-    const run = (part: readonly TestSpec[], trace: Parameters<typeof buildJob>[0]["trace"], limits: Limits): Promise<ExecutionReport | undefined> =>
+    const run = (part: readonly TestSpec[], trace: Partial<TraceCapture>, limits: Limits): Promise<ExecutionReport | undefined> =>
       part.length === 0 ? Promise.resolve(undefined) : this.deps.executor.execute(buildJob({ ...common, tests: part, trace, limits }), { signal: this.signal });
     const inputLimits = { ...settings.limits, timeout_ms: Math.min(settings.limits.timeout_ms, INPUT_TIMEOUT_MS), total_ms: Math.min(settings.limits.total_ms, INPUTS_TOTAL_MS) };
     const [publicReport, inputReport] = await Promise.all([

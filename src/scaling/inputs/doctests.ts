@@ -21,7 +21,7 @@
  */
 import type { TestSpec } from "../../shared/schema/execution.ts";
 import { LiteralError, parseLiteral } from "../../trace/index.ts";
-import { callArguments, splitTopLevel } from "./source-text.ts";
+import { callArguments, parametersOf, splitTopLevel } from "./source-text.ts";
 
 function isLiteral(text: string): boolean {
   try {
@@ -37,17 +37,6 @@ const ARROW = /^\s*(?:#\s*)?(?:==>?|=>|=(?![=>])|➞|->|→|should return|return
 
 /** JSON's and JavaScript's words for Python's constants, when a whole value is one. */
 const CONSTANTS: Readonly<Record<string, string>> = { true: "True", false: "False", null: "None" };
-
-/** The parameter names of `def entry(...)` in the prompt (annotations and defaults dropped). */
-function parametersOf(prompt: string, entryPoint: string): string[] | undefined {
-  const start = new RegExp(`def\\s+${entryPoint}\\s*\\(`).exec(prompt);
-  if (start === null) return undefined;
-  const found = callArguments(prompt, start.index + start[0].length - 1);
-  if (found === undefined) return undefined;
-  return splitTopLevel(found.inner)
-    .map((parameter) => (/^\*{0,2}([A-Za-z_][A-Za-z0-9_]*)/.exec(parameter)?.[1] ?? ""))
-    .filter((name) => name !== "" && name !== "self");
-}
 
 /**
  * An example's input as an argument list: `name = value, …` pairs in the
@@ -74,7 +63,7 @@ export function doctestsOf(prompt: string, entryPoint: string): TestSpec[] {
   const tests: TestSpec[] = [];
   const seen = new Set<string>();
   const lines = prompt.split("\n");
-  const parameters = parametersOf(prompt, entryPoint);
+  const parameters = parametersOf(prompt, entryPoint)?.map((parameter) => parameter.name);
   const add = (argumentsText: string, expected: string): void => {
     const input = `[${argumentsText.trim()}]`;
     let output = expected.trim().replace(/[.;,]$/, "");

@@ -11,7 +11,7 @@
  * gives the same inputs).
  */
 import type { PyValue } from "../../trace/index.ts";
-import { callArguments, splitTopLevel } from "./source-text.ts";
+import { parametersOf, splitTopLevel, type Parameter } from "./source-text.ts";
 
 /** A parameter's type, as far as it is known. */
 type ValueType =
@@ -21,31 +21,10 @@ type ValueType =
   | { readonly kind: "dict"; readonly key: ValueType; readonly value: ValueType }
   | { readonly kind: "union"; readonly options: readonly ValueType[] };
 
-interface Parameter {
-  readonly name: string;
-  readonly annotation: string | undefined;
-}
-
 const int = (value: number): PyValue => ({ type: "int", value: BigInt(value) });
 const float = (value: number): PyValue => ({ type: "float", value });
 const str = (value: string): PyValue => ({ type: "str", value });
 const UNKNOWN: ValueType = { kind: "unknown" };
-
-/** The entry point's parameters (Python `def`, or a JavaScript function), without `self`, `*args` or `**kwargs`; undefined when it is not found. */
-export function parametersOf(prompt: string, entryPoint: string): Parameter[] | undefined {
-  const escaped = entryPoint.replace(/[$]/g, "\\$");
-  const start = new RegExp(`(?:\\bdef\\s+${escaped}|\\bfunction\\s+${escaped}|\\b${escaped}\\s*=\\s*(?:async\\s*)?(?:function\\s*)?)\\s*\\(`).exec(prompt);
-  if (start === null) return undefined;
-  const found = callArguments(prompt, start.index + start[0].length - 1);
-  if (found === undefined) return undefined;
-  return splitTopLevel(found.inner)
-    .filter((part) => part !== "" && !part.startsWith("*") && part !== "/" && !/^self\b/.test(part))
-    .map((part) => {
-      const [head = ""] = part.split("=");
-      const colon = head.indexOf(":");
-      return colon < 0 ? { name: head.trim(), annotation: undefined } : { name: head.slice(0, colon).trim(), annotation: head.slice(colon + 1).trim() };
-    });
-}
 
 /** A type annotation read: `List[int]`, `list[str]`, `Tuple[int, int]`, `Optional[float]`, `int | None`, …. */
 export function typeOf(annotation: string): ValueType {
