@@ -118,9 +118,10 @@ describe("1. handing a job over", () => {
     const pid = await idleWorker();
     const before = restarts();
     const started = Date.now();
-    // An idle worker gets the job at once; stopped, it reads nothing and answers nothing: only the pool's own limit ends the wait.
-    const running = pool.execute(job({ language: "javascript", code: "const f = (x) => x;", entry_point: "f", tests: [{ kind: "call", args: [1], expected: 1 }], trace: untraced, limits: { total_ms: 500 } }));
+    // Stopped first (stopped after the hand-over, a loaded machine could let it answer in between): the idle
+    // worker still gets the job at once, reads nothing and answers nothing: only the pool's own limit ends the wait.
     process.kill(pid, "SIGSTOP");
+    const running = pool.execute(job({ language: "javascript", code: "const f = (x) => x;", entry_point: "f", tests: [{ kind: "call", args: [1], expected: 1 }], trace: untraced, limits: { total_ms: 500 } }));
     const report = await within(hardLimitMs(job({ language: "javascript", code: "1", tests: [{ kind: "stdio" }], limits: { total_ms: 500 } })) + 5_000, running);
     expect(report).toMatchObject({ status: "error", error: { code: "sandbox_stuck" } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(500 + HARD_LIMIT_SLACK_MS - 100);
