@@ -500,3 +500,19 @@ describe("what is left after all of it", () => {
     expect((await health()).sandbox.workers.restarts).toBe(0);
   });
 });
+
+describe("a cancel that arrives with its run", () => {
+  it("ends the run at once, even when the cancel is read in the same chunk as the run", async () => {
+    // Aborted while the job is being handed over: the run and its cancel leave Node back to back.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const controller = new AbortController();
+      const started = performance.now();
+      const running = pool.execute(job({ code: "def attack():\n    while True:\n        pass\n", entry_point: "attack", tests: [{ kind: "call", args: [], expected: 1 }], trace: { mode: "none" }, limits: { timeout_ms: 30_000 } }), { signal: controller.signal });
+      queueMicrotask(() => controller.abort());
+      await expect(running).rejects.toThrow(/cancel/);
+      await expect.poll(() => pool.health().workers.busy, { interval: 5, timeout: 5_000 }).toBe(0);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+    await expect(pool.execute(job({ code: "def attack():\n    return 1\n", entry_point: "attack", tests: [{ kind: "call", args: [], expected: 1 }], trace: { mode: "none" } }))).resolves.toMatchObject({ status: "passed" });
+  });
+});

@@ -74,6 +74,10 @@ class Supervision:
         self.awaiting_expected = True
 
     def _follow(self):
+        # A cancel read along with the run request (or during an earlier child of the
+        # run) is already buffered: polling the descriptor would never show it.
+        if self.server.protocol.take_cancel(self.server.current_request):
+            self.ended = ("cancelled", None)
         while self.ended is None:
             for descriptor, _ in self.poller.poll(self._wait_ms()):
                 if descriptor == self.server.protocol.descriptor:
