@@ -1,5 +1,5 @@
 /**
- * npm run bench:repair [-- --quixbugs PATH] [--n 200] [--rounds 3] [--only name,name] [--order hand|policy]
+ * npm run bench:repair [-- --quixbugs PATH] [--n 200] [--rounds 3] [--only name,name] [--order hand|policy] [--show]
  *
  * The built-in repair search through /v1/solve over real HTTP, no model:
  * each QuixBugs buggy program with public tests = every other test,
@@ -9,7 +9,7 @@
  * the candidates run, the rounds and the time, then the totals and the
  * median time. `--order policy`: the repair search orders its edits with
  * the policy model (models/policy, as the server does when it loads one)
- * instead of the hand order. Target: >= 30/40 repaired with every hidden test passing,
+ * instead of the hand order. `--show`: each answer's changed lines. Target: >= 30/40 repaired with every hidden test passing,
  * median <= 3 s per problem on 2 cores.
  */
 import { serve } from "@hono/node-server";
@@ -35,6 +35,7 @@ const n = Number(option("n", "200"));
 const rounds = Number(option("rounds", "3"));
 const only = option("only", "").split(",").filter((name) => name !== "");
 const orderName = option("order", "hand");
+const show = process.argv.includes("--show");
 if (orderName !== "hand" && orderName !== "policy") throw new Error(`--order is hand or policy, not ${orderName}`);
 
 const pool = await PythonPool.start({ logger: silentLogger });
@@ -65,6 +66,14 @@ interface Outcome {
   readonly rounds: number;
   readonly seconds: number;
   readonly note: string;
+  readonly changes: readonly string[];
+}
+
+/** The lines of `after` that are not in `before` at the same place (a plain line diff, for --show). */
+function changedLines(before: string, after: string): string[] {
+  const old = before.split("\n");
+  const changed = after.split("\n").filter((line, index) => line.trim() !== "" && old[index] !== line && !old.includes(line));
+  return changed.map((line) => `+ ${line.trim()}`);
 }
 
 async function repair(record: DatasetRecord): Promise<Outcome> {
@@ -92,6 +101,7 @@ async function repair(record: DatasetRecord): Promise<Outcome> {
     rounds: result.rounds?.length ?? 0,
     seconds,
     note: result.error?.message ?? "",
+    changes: result.solution === null ? [] : changedLines(record.buggy_code ?? "", result.solution.code),
   };
 }
 
@@ -104,6 +114,7 @@ for (const record of records) {
   console.log(
     `  ${outcome.name.padEnd(28)} ${outcome.repaired ? "repaired" : outcome.solved ? "overfit " : "unsolved"}  hidden ${outcome.hidden.padEnd(7)} ${String(outcome.candidates).padStart(4)} candidates  ${outcome.rounds} rounds  ${outcome.seconds.toFixed(2)} s ${outcome.note}`,
   );
+  if (show) for (const change of outcome.changes) console.log(`      ${change}`);
 }
 const times = outcomes.map((outcome) => outcome.seconds).sort((left, right) => left - right);
 const repaired = outcomes.filter((outcome) => outcome.repaired).length;

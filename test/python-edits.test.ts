@@ -52,6 +52,8 @@ interface Fix {
   readonly code: string;
   readonly fixed: string;
   readonly line: number;
+  /** The site asked for, when not the edit's own line (an insertion after a block). */
+  readonly site?: number;
   readonly operator: EditOperator;
   readonly node: string;
   readonly before: string;
@@ -119,12 +121,123 @@ const FIXES: readonly Fix[] = [
     before: "",
     after: "break",
   },
+  {
+    name: "a call that should not have been made",
+    code: "def total(xs):\n    if len(xs) == 1:\n        return total(xs[0])\n    return xs[0] + total(xs[1:])\n",
+    fixed: "def total(xs):\n    if len(xs) == 1:\n        return xs[0]\n    return xs[0] + total(xs[1:])\n",
+    line: 3,
+    operator: "unwrap",
+    node: "Call",
+    before: "total(xs[0])",
+    after: "xs[0]",
+  },
+  {
+    name: "one level of list missing",
+    code: "def prefixes(xs):\n    if not xs:\n        return []\n    return prefixes(xs[:-1]) + [xs]\n",
+    fixed: "def prefixes(xs):\n    if not xs:\n        return [[]]\n    return prefixes(xs[:-1]) + [xs]\n",
+    line: 3,
+    operator: "wrap",
+    node: "List",
+    before: "[]",
+    after: "[[]]",
+  },
+  {
+    name: "a sequence that should have lost its head",
+    code: "def count_rises(xs):\n    rises = 0\n    for previous, current in zip(xs, xs):\n        if current > previous:\n            rises += 1\n    return rises\n",
+    fixed: "def count_rises(xs):\n    rises = 0\n    for previous, current in zip(xs, xs[1:]):\n        if current > previous:\n            rises += 1\n    return rises\n",
+    line: 3,
+    operator: "wrap",
+    node: "Name",
+    before: "xs",
+    after: "xs[1:]",
+  },
+  {
+    name: "a running bound that forgot itself",
+    code: "def best_score(scores):\n    best = 0\n    for score in scores:\n        best = score\n    return best\n",
+    fixed: "def best_score(scores):\n    best = 0\n    for score in scores:\n        best = max(best, score)\n    return best\n",
+    line: 4,
+    operator: "wrap",
+    node: "Name",
+    before: "score",
+    after: "max(best, score)",
+  },
+  {
+    name: "indices in the wrong order",
+    code: "def cell(grid, row, column):\n    return grid[column, row]\n",
+    fixed: "def cell(grid, row, column):\n    return grid[row, column]\n",
+    line: 2,
+    operator: "argument_order",
+    node: "Tuple",
+    before: "column, row",
+    after: "row, column",
+  },
+  {
+    name: "the wrong attribute",
+    code: "def perimeter(box):\n    return 2 * (box.width + box.width)\n\n\ndef area(box):\n    return box.width * box.height\n",
+    fixed: "def perimeter(box):\n    return 2 * (box.width + box.height)\n\n\ndef area(box):\n    return box.width * box.height\n",
+    line: 2,
+    operator: "variable",
+    node: "Attribute",
+    before: "box.width",
+    after: "box.height",
+  },
+  {
+    name: "a call where a variable was at hand",
+    code: "def average(values):\n    total = sum(values)\n    count = len(values)\n    return total / max(values)\n",
+    fixed: "def average(values):\n    total = sum(values)\n    count = len(values)\n    return total / count\n",
+    line: 4,
+    operator: "variable",
+    node: "Call",
+    before: "max(values)",
+    after: "count",
+  },
+  {
+    name: "a constant loop condition",
+    code: "def drain(stack):\n    taken = []\n    while True:\n        taken.append(stack.pop())\n    return taken\n",
+    fixed: "def drain(stack):\n    taken = []\n    while stack:\n        taken.append(stack.pop())\n    return taken\n",
+    line: 3,
+    operator: "constant",
+    node: "Constant",
+    before: "True",
+    after: "stack",
+  },
+  {
+    name: "a condition that misses a case",
+    code: "def safe_ratio(a, b):\n    if a < 0:\n        return 0\n    return a / b\n",
+    fixed: "def safe_ratio(a, b):\n    if a < 0 or not b:\n        return 0\n    return a / b\n",
+    line: 2,
+    operator: "boolean_operator",
+    node: "Compare",
+    before: "a < 0",
+    after: "a < 0 or not b",
+  },
+  {
+    name: "a missing None guard",
+    code: "def reaches_end(node):\n    while True:\n        if node.next is None:\n            return True\n        node = node.next.next\n",
+    fixed: "def reaches_end(node):\n    while True:\n        if node is None or node.next is None:\n            return True\n        node = node.next.next\n",
+    line: 3,
+    operator: "boolean_operator",
+    node: "Compare",
+    before: "node.next is None",
+    after: "node is None or node.next is None",
+  },
+  {
+    name: "a missing assignment at the end of a loop body",
+    code: "def running_pairs(xs):\n    previous = None\n    pairs = []\n    for x in xs:\n        if previous is not None:\n            pairs.append((previous, x))\n    return pairs\n",
+    fixed: "def running_pairs(xs):\n    previous = None\n    pairs = []\n    for x in xs:\n        if previous is not None:\n            pairs.append((previous, x))\n        previous = x\n    return pairs\n",
+    line: 7,
+    site: 5,
+    operator: "copy_statement",
+    node: "Assign",
+    before: "",
+    after: "previous = x",
+  },
 ];
 
 describe("edits that fix small programs", () => {
   for (const fix of FIXES) {
     it(`finds the fix of ${fix.name}, with its line, before and after`, async () => {
-      const found = await edits(fix.code, [fix.operator === "insert_break" ? 5 : fix.line]);
+      const found = await edits(fix.code, [fix.site ?? (fix.operator === "insert_break" ? 5 : fix.line)]);
       expect(fixing(found, fix.fixed)).toEqual({ line: fix.line, operator: fix.operator, node: fix.node, before: fix.before, after: fix.after, code: fix.fixed, size: expect.any(Number) });
     });
   }

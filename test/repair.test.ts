@@ -120,6 +120,8 @@ describe("POST /v1/solve with no model", () => {
       { kind: "call", args: [[], 0], expected: 0 },
       { kind: "call", args: [[10, 20], 15], expected: 1 },
       { kind: "call", args: [[3], 1], expected: 1 },
+      // An element equal to the limit is not above it: only `>` passes.
+      { kind: "call", args: [[4, 4], 4], expected: 0 },
     ];
     const response = await solve({ problem: { prompt: "count elements above limit", entry_point: "count_big", code, tests }, policy: "repair", n: 64, rounds: 4 });
     const result = SolveResult.parse(await response.json());

@@ -21,6 +21,7 @@ import re
 import time
 import warnings
 from difflib import SequenceMatcher
+from itertools import chain
 
 # The order of the operator families at one site: cheap, likely edits first.
 OPERATOR_ORDER = (
@@ -626,6 +627,24 @@ def boolean_edits(tree, line):
             yield replacement(tree, "boolean_operator", node, None, ATOM, pieces)
 
 
+def widened_condition_edits(tree, line):
+    """A condition that misses a case: `c` → `c or not v` for a name in scope,
+    and `v is None or c` where `c` reads an attribute of `v` (the missing guard)."""
+    for node in tree.nodes(line, (ast.If, ast.While)):
+        test = node.test
+        if isinstance(test, ast.Constant):
+            continue
+        text = bracketed(tree, test, 3)
+        guarded = []
+        for inner in ast.walk(test):
+            if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name) and inner.value.id not in guarded:
+                guarded.append(inner.value.id)
+        for name in guarded[:MAX_SWAPS]:
+            yield replacement(tree, "boolean_operator", test, f"{name} is None or {text}", 2)
+        for name in tree.names_in_scope(node)[:MAX_CHOICES]:
+            yield replacement(tree, "boolean_operator", test, f"{text} or not {name}", 2)
+
+
 def augmented_edits(tree, line):
     source = tree.source
     for node in tree.nodes(line, ast.AugAssign):
@@ -670,6 +689,10 @@ def constant_edits(tree, line):
             continue
         for text, inner in constant_choices(tree, node):
             yield replacement(tree, "constant", node, text, inner)
+        if isinstance(node, ast.Constant) and isinstance(parent, (ast.If, ast.While)) and parent.test is node:
+            # `while True:` that should have been `while queue:`
+            for name in tree.names_in_scope(node)[:MAX_CHOICES]:
+                yield replacement(tree, "constant", node, name, ATOM)
 
 
 def constant_choices(tree, node):
@@ -789,6 +812,42 @@ def variable_edits(tree, line):
             yield replacement(tree, "variable", node, name, ATOM)
 
 
+def attribute_edits(tree, line):
+    """`node.outgoing` → `node.incoming`: another attribute name the program reads."""
+    source = tree.source
+    names = tree.cached(("attributes",), lambda: list(dict.fromkeys(node.attr for node in ast.walk(tree.module) if isinstance(node, ast.Attribute))))
+    for node in tree.nodes(line, ast.Attribute):
+        if not isinstance(node.ctx, ast.Load) or is_call_target(tree, node):
+            continue
+        end = source.span(node)[1]
+        start = end - len(node.attr)
+        if source.code[start:end] != node.attr:
+            continue
+        for name in [name for name in names if name != node.attr][:MAX_CHOICES]:
+            yield replacement(tree, "variable", node, None, ATOM, [(start, end, name)])
+
+
+def adjusted_argument_edits(tree, line):
+    """`f(x, k)` → `f(x, k - n)` (or `+ n`): an argument that forgot an amount at hand."""
+    for node in tree.nodes(line, ast.Name):
+        parent, field = tree.parent(node)
+        if not isinstance(node.ctx, ast.Load) or (type(parent).__name__, field) != ("Call", "args"):
+            continue
+        for name in [name for name in tree.names_in_scope(node) if name != node.id][:MAX_CHOICES]:
+            for symbol in ("-", "+"):
+                yield replacement(tree, "variable", node, f"{node.id} {symbol} {name}", _BINARY_PRECEDENCE[ast.Add])
+
+
+def call_to_name_edits(tree, line):
+    """A value computed by a call that was already at hand: `f(x, y)` → `v`."""
+    for node in tree.nodes(line, ast.Call):
+        parent, field = tree.parent(node)
+        if (type(parent).__name__, field) not in _VALUE_FIELDS:
+            continue
+        for name in tree.names_in_scope(node)[:MAX_CHOICES]:
+            yield replacement(tree, "variable", node, name, ATOM)
+
+
 _CALL_SIBLINGS = {
     "min": ("max",),
     "max": ("min",),
@@ -870,6 +929,7 @@ def method_swaps(tree, node, func):
 def argument_order_edits(tree, line):
     yield from call_argument_swaps(tree, line)
     yield from operand_swaps(tree, line)
+    yield from tuple_swaps(tree, line)
 
 
 # Operators whose operands do not commute (`+` does not for strings and lists).
@@ -902,6 +962,19 @@ def call_argument_swaps(tree, line):
             first, second = arguments[index], arguments[index + 1]
             (first_start, first_end), (second_start, second_end) = source.span(first), source.span(second)
             pieces = [(first_start, first_end, source.text(second)), (second_start, second_end, source.text(first))]
+            yield replacement(tree, "argument_order", node, None, ATOM, pieces)
+
+
+def tuple_swaps(tree, line):
+    """`d[j, k]` → `d[k, j]`: neighbouring elements of a tuple change places."""
+    source = tree.source
+    for node in tree.nodes(line, ast.Tuple):
+        elements = node.elts
+        if not isinstance(node.ctx, ast.Load) or any(isinstance(element, ast.Starred) for element in elements):
+            continue
+        for index in range(min(len(elements) - 1, MAX_SWAPS)):
+            first, second = elements[index], elements[index + 1]
+            pieces = [(*source.span(first), source.text(second)), (*source.span(second), source.text(first))]
             yield replacement(tree, "argument_order", node, None, ATOM, pieces)
 
 
@@ -968,6 +1041,16 @@ def scope_statements(tree, scope):
     return tree.cached(("statements", id(scope)), lambda: sorted(collect(), key=lambda statement: statement.lineno))
 
 
+def extended_return_edits(tree, line):
+    """`return e` → `return v + e`: a result that forgot a part at hand (a list, a count)."""
+    for node in tree.nodes(line, ast.Return):
+        if node.value is None or "\n" in tree.source.text(node.value):
+            continue
+        value = bracketed(tree, node.value, _BINARY_PRECEDENCE[ast.Add] + 1)
+        for name in tree.names_in_scope(node)[:MAX_CHOICES]:
+            yield return_replacement(tree, node, f"{name} + {value}")
+
+
 def return_replacement(tree, node, text):
     source = tree.source
     if node.value is None:
@@ -1014,6 +1097,39 @@ def wrap_edits(tree, line):
             yield replacement(tree, "wrap", node, f"{wrapper}({text})", ATOM)
 
 
+def list_wrap_edits(tree, line):
+    """`return []` → `return [[]]`, `x = v` → `x = [v]`: one level of list missing."""
+    for node in tree.nodes(line, (ast.Return, ast.Assign)):
+        value = node.value
+        if value is None or "\n" in tree.source.text(value):
+            continue
+        yield replacement(tree, "wrap", value, f"[{tree.source.text(value)}]", ATOM)
+
+
+def slice_edits(tree, line):
+    """A sequence that should have lost its head: `f(a, b)` → `f(a, b[1:])`, `for x in arr` → `for x in arr[k:]`."""
+    for node in tree.nodes(line, ast.Name):
+        parent, field = tree.parent(node)
+        if not isinstance(node.ctx, ast.Load) or (type(parent).__name__, field) not in _SLICED_FIELDS:
+            continue
+        starts = ["1", *[name for name in tree.names_in_scope(node) if name != node.id][:MAX_SWAPS]]
+        for start in starts:
+            yield replacement(tree, "wrap", node, f"{node.id}[{start}:]", ATOM)
+
+
+_SLICED_FIELDS = frozenset((("Call", "args"), ("For", "iter"), ("comprehension", "iter")))
+
+
+def bounded_assignment_edits(tree, line):
+    """`best = value` → `best = max(best, value)` (or min, or `max(0, value)`): a running bound that forgot itself."""
+    for node in tree.nodes(line, ast.Assign):
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name) or "\n" in tree.source.text(node.value):
+            continue
+        target, value = node.targets[0].id, tree.source.text(node.value)
+        for text in (f"max({target}, {value})", f"min({target}, {value})", f"max(0, {value})"):
+            yield replacement(tree, "wrap", node.value, text, ATOM)
+
+
 # Calls whose value wrapping does not change in a way a fix needs.
 _NOT_WRAPPED = frozenset((*WRAPPERS, "range", "enumerate", "zip", "print"))
 
@@ -1034,6 +1150,20 @@ def unwrap_edits(tree, line):
         text = source.text(argument)
         inner = -1 if isinstance(argument, ast.Tuple) and not text.startswith("(") else precedence(argument)
         yield replacement(tree, "unwrap", node, text, inner)
+
+
+def call_to_argument_edits(tree, line):
+    """`yield flatten(x)` → `yield x`: a call that should not have been made (the wrappers are above)."""
+    source = tree.source
+    for node in tree.nodes(line, ast.Call):
+        if called(node) in WRAPPERS or node.keywords or is_call_target(tree, node):
+            continue
+        for argument in node.args[:MAX_SWAPS]:
+            if isinstance(argument, (ast.Starred, ast.GeneratorExp)):
+                continue
+            text = source.text(argument)
+            inner = -1 if isinstance(argument, ast.Tuple) and not text.startswith("(") else precedence(argument)
+            yield replacement(tree, "unwrap", node, text, inner)
 
 
 # -- statements: whole lines ------------------------------------------------------------------
@@ -1173,6 +1303,44 @@ def copy_edits(tree, line):
             yield Candidate(statement.lineno, "copy_statement", type(other).__name__, start, start, text, "", source.text(other), len(tokens(text)))
 
 
+def substituted_copy_edits(tree, line):
+    """A statement the program needs once more with one name changed
+    (`lines.append(line)` → also `lines.append(text)`), before this statement
+    or, for the last of a block, after it; and `a = b` for names in scope."""
+    source = tree.source
+    for statement, (start, end) in editable_statements(tree, line):
+        indentation = source.indentation(statement)
+        body, index = block_of(tree, statement)
+        places = [(start, statement.lineno, "")]
+        if body is not None and index == len(body) - 1:
+            places.append((end, statement.end_lineno + 1, source.newline if not source.code[:end].endswith(("\n", "\r")) else ""))
+        names = tree.names_in_scope(statement)[:MAX_CHOICES]
+        texts = []
+        for other in copy_choices(tree, statement, source.text(statement))[:MAX_SWAPS]:
+            texts.extend(substitutions(tree, other, names))
+        texts.extend(f"{left} = {right}" for left in names[:MAX_SWAPS] for right in names[:MAX_SWAPS] if left != right)
+        for at, new_line, lead in places:
+            for text in texts:
+                inserted = lead + indentation + text + source.newline
+                yield Candidate(new_line, "copy_statement", "Assign" if " = " in text else "Expr", at, at, inserted, "", text, len(tokens(text)))
+
+
+def substitutions(tree, statement, names):
+    """The statement's text with one of its names replaced by another in scope."""
+    source = tree.source
+    origin = source.span(statement)[0]
+    text = source.text(statement)
+    found = []
+    for node in ast.walk(statement):
+        if not isinstance(node, ast.Name):
+            continue
+        start, end = (offset - origin for offset in source.span(node))
+        for name in names:
+            if name != node.id:
+                found.append(text[:start] + name + text[end:])
+    return found[: MAX_CHOICES * 2]
+
+
 def copy_choices(tree, statement, own):
     """One-line simple statements of the same function, nearest first (ties: the earlier), each text once."""
     candidates = copyable_statements(tree, tree.scope_of(statement))
@@ -1209,21 +1377,21 @@ GENERATORS = {
     "off_by_one": off_by_one_edits,
     "constant": constant_edits,
     "binary_operator": binary_edits,
-    "boolean_operator": boolean_edits,
+    "boolean_operator": lambda tree, line: chain(boolean_edits(tree, line), widened_condition_edits(tree, line)),
     "augmented_operator": augmented_edits,
     "call": call_edits,
     "negate_condition": negate_condition_edits,
-    "variable": variable_edits,
+    "variable": lambda tree, line: chain(variable_edits(tree, line), attribute_edits(tree, line), call_to_name_edits(tree, line), adjusted_argument_edits(tree, line)),
     "argument_order": argument_order_edits,
-    "return_value": return_value_edits,
-    "unwrap": unwrap_edits,
-    "wrap": wrap_edits,
+    "return_value": lambda tree, line: chain(return_value_edits(tree, line), extended_return_edits(tree, line)),
+    "unwrap": lambda tree, line: chain(unwrap_edits(tree, line), call_to_argument_edits(tree, line)),
+    "wrap": lambda tree, line: chain(wrap_edits(tree, line), list_wrap_edits(tree, line), slice_edits(tree, line), bounded_assignment_edits(tree, line)),
     "delete_statement": delete_edits,
     "move_statement": move_edits,
     "duplicate_statement": duplicate_edits,
     "insert_break": lambda tree, line: insert_jump_edits(tree, line, "break"),
     "insert_continue": lambda tree, line: insert_jump_edits(tree, line, "continue"),
-    "copy_statement": copy_edits,
+    "copy_statement": lambda tree, line: chain(copy_edits(tree, line), substituted_copy_edits(tree, line)),
 }
 assert tuple(GENERATORS) == OPERATOR_ORDER
 

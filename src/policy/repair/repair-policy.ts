@@ -26,8 +26,14 @@ export interface RepairPolicyOptions {
 const DEFAULT_BEAM = 4;
 /** Sites sent to the editor (the contract's bound). */
 const MAX_SITES = 500;
-/** Edits asked for per parent, relative to the round's share: room for the tried and the duplicates. */
-const EDIT_HEADROOM = 3;
+/**
+ * Edits asked for per parent, relative to the round's share. The editor
+ * gives every edit of the most suspicious line before the next line's, so
+ * the pool must hold many lines for the order to choose from: with 3× the
+ * round, QuixBugs' fixes on less suspicious lines were never reached (28/40
+ * repaired), with 10× 30/40 (bench:repair, 2026-12-04).
+ */
+const EDIT_HEADROOM = 10;
 const MIN_EDITS_PER_PARENT = 60;
 /** Localisation needs line coverage, not values: a short head and small reprs. */
 const LOCALIZE_TRACE = { mode: "all", format: "none", max_events: 2_000, repr_limit: 40 } as const;

@@ -10,20 +10,20 @@ import { z } from "zod";
 export const EDIT_OPERATORS = [
   "binary_operator", // a + b → a - b
   "comparison", // i < n → i <= n
-  "boolean_operator", // a and b → a or b
+  "boolean_operator", // a and b → a or b; c → c or not v; v.x is None → v is None or v.x is None
   "augmented_operator", // x += 1 → x -= 1
-  "constant", // 1 → 0, ±1, negation, True/False/None, "" / []
+  "constant", // 1 → 0, ±1, negation, True/False/None, "" / []; while True → while v
   "off_by_one", // range(n) → range(n + 1), a[i] → a[i - 1], slices
-  "variable", // a name replaced by another in scope
+  "variable", // a name replaced by another in scope; v.a → v.b (an attribute the program reads); f(x) → v
   "call", // a call replaced by a sibling: min/max, any/all, append/extend, sorted/reversed …
-  "argument_order", // f(a, b) → f(b, a)
+  "argument_order", // f(a, b) → f(b, a); a - b → b - a; d[j, k] → d[k, j]
   "negate_condition", // if c → if not c; not inserted or removed
-  "wrap", // e → abs(e), len(e), int(e), str(e), list(e), sorted(e)
-  "unwrap", // abs(e) → e
+  "wrap", // e → abs(e), len(e), int(e), str(e), list(e), sorted(e), [e]; a → a[1:], a[k:]; x = e → x = max(x, e), min(x, e), max(0, e)
+  "unwrap", // abs(e) → e; f(e) → e
   "delete_statement",
   "duplicate_statement",
   "move_statement", // swapped with its neighbour
-  "copy_statement", // a statement from elsewhere in the program inserted here
+  "copy_statement", // a statement from elsewhere in the program inserted here (as it is, or with one name changed; also after a block's last statement); a = b
   "return_value", // return e → return another expression in scope
   "insert_break",
   "insert_continue",
