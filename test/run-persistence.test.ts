@@ -17,7 +17,8 @@ import { readSse, runEvents } from "./support/sse.ts";
 
 const BUGGY = { prompt: "Sum of xs.", entry_point: "total", code: "def total(xs):\n    result = 0\n    for i in range(1, len(xs)):\n        result += xs[i]\n    return result\n", tests: [{ kind: "call", args: [[1, 2, 3]], expected: 6 }, { kind: "call", args: [[4]], expected: 4 }] };
 // Every candidate sleeps: a run that is still going when the server is stopped.
-const SLOW = { prompt: "x + 2", entry_point: "slow", code: "import time\n\ndef slow(x):\n    time.sleep(0.3)\n    return x + 1\n", tests: [{ kind: "call", args: [1], expected: 3 }] };
+// A run that goes on: each program sleeps, and no small edit of it returns the word the test wants.
+const SLOW = { prompt: "the word for x + 2", entry_point: "slow", code: "import time\n\ndef slow(x):\n    time.sleep(0.3)\n    return x + 1\n", tests: [{ kind: "call", args: [1], expected: "three" }] };
 
 async function json<T>(url: string): Promise<T> {
   const response = await fetch(url);
