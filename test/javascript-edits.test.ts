@@ -135,6 +135,15 @@ describe("the fixing edit of a small buggy program is among its edits", () => {
     expect(edit?.size).toBe(fix.after.startsWith("!") ? 1 : 2);
   });
 
+  it("wraps text in .toLowerCase() and drops the empty strings of a split with .filter(Boolean)", () => {
+    const vowels = `function vowels(text) {\n  let count = 0;\n  for (const character of text) if ("aeiou".includes(character)) count++;\n  return count;\n}\n`;
+    const lowered = find(editsOf(vowels, at(3)), { line: 3, operator: "wrap", before: "text", after: "text.toLowerCase()" });
+    expect(lowered?.code).toBe(vowels.replace("of text)", "of text.toLowerCase())"));
+    const words = `const words = (sentence) => sentence.split(" ").reverse();\n`;
+    const filtered = find(editsOf(words, at(1)), { line: 1, operator: "wrap", before: 'sentence.split(" ")', after: 'sentence.split(" ").filter(Boolean)' });
+    expect(filtered?.code).toBe(`const words = (sentence) => sentence.split(" ").filter(Boolean).reverse();\n`);
+  });
+
   it("finds the fix at its site alone, and among the first edits there", () => {
     const edits = editsOf(WRONG_COMPARISON, at(2));
     // Statement edits may land one line around their site (a statement inserted after it, a move up).

@@ -427,7 +427,11 @@ const WRAPPERS: readonly { readonly name: string; readonly wrap: (text: string) 
   ...WRAP_FUNCTIONS.map((name) => ({ name, wrap: (text: string) => `${name}(${text})` })),
   { name: ".length", wrap: (text) => `${text}.length` },
   { name: "[...].sort()", wrap: (text) => `[...${text}].sort()` },
+  // Text compared or counted without its case.
+  { name: ".toLowerCase()", wrap: (text) => `${text}.toLowerCase()` },
 ];
+/** Calls that make arrays: their result may hold empty strings or holes a `.filter(Boolean)` drops (`"a  b".split(" ")`). */
+const ARRAY_MAKERS = new Set(["split", "map", "match", "slice", "concat"]);
 
 /** Methods whose arguments are positions, where an off-by-one is likely. */
 const POSITION_METHODS = new Set(["slice", "substring", "substr", "splice"]);
@@ -836,10 +840,19 @@ function alreadyWrapped(ref: Ref, program: Program, name: string): boolean {
 }
 
 function* wrap(ref: Ref, program: Program): Iterable<Candidate> {
+  yield* filtered(ref, program);
   if (!isWrapTarget(ref)) return;
   for (const wrapper of WRAPPERS) {
     if (!alreadyWrapped(ref, program, wrapper.name)) yield replaceNode("wrap", ref.node, wrapper.wrap(sourceOf(program, ref.node)));
   }
+}
+
+/** `s.split(" ")` → `s.split(" ").filter(Boolean)`, also as the object of a further call (`….reverse()`). */
+function* filtered(ref: Ref, program: Program): Iterable<Candidate> {
+  const node = ref.node;
+  if (node.type !== "CallExpression" || !ARRAY_MAKERS.has(propertyName(node.callee) ?? "") || isCallee(ref)) return;
+  if (ref.parent?.node.type === "MemberExpression" && propertyName(ref.parent.node) === "filter") return;
+  yield replaceNode("wrap", node, `${sourceOf(program, node)}.filter(Boolean)`);
 }
 
 /** What an unwrap leaves: the argument of a known call, the array of `.length`, `e` of `[...e]` and `[...e].sort()`. */
