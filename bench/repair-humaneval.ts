@@ -21,6 +21,7 @@
  */
 import { serve } from "@hono/node-server";
 
+import { option } from "../src/cli/options.ts";
 import { mutantsOf, policyProblem } from "../src/cli/policy-groups.ts";
 import { datasetPath, loadDataset, testsOf } from "../src/datasets/index.ts";
 import { HAND_ORDER, loadPolicyModel, RepairPolicy } from "../src/policy/index.ts";
@@ -30,11 +31,6 @@ import { createApp } from "../src/server/app.ts";
 import { consoleLogger, silentLogger } from "../src/shared/logger.ts";
 import type { SolveResult } from "../src/shared/schema/solve.ts";
 import { MemoryRunStore } from "../src/store/index.ts";
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] !== undefined ? (process.argv[index + 1] as string) : fallback;
-}
 
 const file = option("humaneval", process.env["TRACEFIX_HUMANEVAL"] ?? datasetPath("humaneval"));
 const n = Number(option("n", "200"));
