@@ -144,6 +144,15 @@ describe("the fixing edit of a small buggy program is among its edits", () => {
     expect(filtered?.code).toBe(`const words = (sentence) => sentence.split(" ").filter(Boolean).reverse();\n`);
   });
 
+  it("makes two assignments simultaneous, and swaps two branches of an else-if chain with their bodies", () => {
+    const step = `function step(a, b) {\n  a = b;\n  b = a % b;\n  return [a, b];\n}\n`;
+    const together = find(editsOf(step, at(2)), { line: 2, operator: "move_statement", before: "a = b;", after: "[a, b] = [b, a % b];" });
+    expect(together?.code).toBe(step.replace("a = b;\n  b = a % b;", "[a, b] = [b, a % b];"));
+    const sign = `function size(n) {\n  if (n > 1) return "some";\n  else if (n > 10) return "many";\n  else return "none";\n}\n`;
+    const swapped = find(editsOf(sign, at(2)), { line: 2, operator: "move_statement", before: "if (n > 1)", after: "if (n > 10)" });
+    expect(swapped?.code).toBe(`function size(n) {\n  if (n > 10) return "many";\n  else if (n > 1) return "some";\n  else return "none";\n}\n`);
+  });
+
   it("finds the fix at its site alone, and among the first edits there", () => {
     const edits = editsOf(WRONG_COMPARISON, at(2));
     // Statement edits may land one line around their site (a statement inserted after it, a move up).

@@ -30,6 +30,8 @@ const MAX_RETURNED_BYTES = 4 << 20;
 const MAX_NAMES = 12;
 /** Statements copied into one place, nearest first. */
 const MAX_COPIES = 8;
+/** Branches of an `else if` chain whose pairs are swapped. */
+const MAX_CHAIN_BRANCHES = 6;
 /** Longer statements are neither duplicated nor copied: such edits are large and rarely repairs. */
 const MAX_STATEMENT_CHARS = 400;
 
@@ -940,6 +942,8 @@ function isFixedInPlace(node: acorn.AnyNode): boolean {
 
 /** Swapped with the statement after it, then with the one before. */
 function* moveStatement(ref: Ref, program: Program): Iterable<Candidate> {
+  yield* simultaneousAssignment(ref, program);
+  yield* swappedBranches(ref, program);
   if (!inStatementList(ref) || isFixedInPlace(ref.node)) return;
   const list = statementList(ref);
   for (const [first, second] of [
@@ -949,6 +953,57 @@ function* moveStatement(ref: Ref, program: Program): Iterable<Candidate> {
     if (first === undefined || second === undefined || isFixedInPlace(first) || isFixedInPlace(second)) continue;
     const text = sourceOf(program, second) + program.code.slice(first.end, second.start) + sourceOf(program, first);
     yield statementEdit("move_statement", program, ref.node, { start: first.start, end: second.end, text }, { line: program.lines.lineOf(first.start), before: sourceOf(program, first), after: sourceOf(program, second) });
+  }
+}
+
+/** `a = b; b = a % b;` → `[a, b] = [b, a % b];`: two assignments that were meant to happen at once. */
+function* simultaneousAssignment(ref: Ref, program: Program): Iterable<Candidate> {
+  if (!inStatementList(ref)) return;
+  const first = ref.node;
+  const second = statementList(ref)[ref.index + 1];
+  const targets = [first, second].map((statement) =>
+    statement?.type === "ExpressionStatement" && statement.expression.type === "AssignmentExpression" && statement.expression.operator === "=" && statement.expression.left.type === "Identifier" ? statement.expression : undefined,
+  );
+  const [left, right] = targets;
+  if (left === undefined || right === undefined || second === undefined || sourceOf(program, left.left) === sourceOf(program, right.left)) return;
+  const text = `[${sourceOf(program, left.left)}, ${sourceOf(program, right.left)}] = [${sourceOf(program, left.right)}, ${sourceOf(program, right.right)}];`;
+  yield statementEdit("move_statement", program, first, { start: first.start, end: second.end, text }, { before: sourceOf(program, first), after: text });
+}
+
+/** Branches of an `if … else if …` chain, the head first. */
+function chainBranches(node: acorn.AnyNode): acorn.IfStatement[] {
+  const branches: acorn.IfStatement[] = [];
+  let current: acorn.AnyNode | null | undefined = node;
+  while (current?.type === "IfStatement" && branches.length < MAX_CHAIN_BRANCHES) {
+    branches.push(current);
+    current = current.alternate;
+  }
+  return branches;
+}
+
+/** Two branches of an `else if` chain change places, each condition with its body (a case tested after a wider one). */
+function* swappedBranches(ref: Ref, program: Program): Iterable<Candidate> {
+  const node = ref.node;
+  if (node.type !== "IfStatement" || ref.parent?.node.type === "IfStatement") return;
+  const branches = chainBranches(node);
+  for (let i = 0; i < branches.length; i++) {
+    for (let j = i + 1; j < branches.length; j++) {
+      const [upper, lower] = [branches[i] as acorn.IfStatement, branches[j] as acorn.IfStatement];
+      const pieces = [
+        { start: upper.test.start, end: upper.test.end, text: sourceOf(program, lower.test) },
+        { start: upper.consequent.start, end: upper.consequent.end, text: sourceOf(program, lower.consequent) },
+        { start: lower.test.start, end: lower.test.end, text: sourceOf(program, upper.test) },
+        { start: lower.consequent.start, end: lower.consequent.end, text: sourceOf(program, upper.consequent) },
+      ];
+      let text = "";
+      let position = node.start;
+      for (const piece of pieces) {
+        text += program.code.slice(position, piece.start) + piece.text;
+        position = piece.end;
+      }
+      text += program.code.slice(position, node.end);
+      yield statementEdit("move_statement", program, node, { start: node.start, end: node.end, text }, { line: program.lines.lineOf(upper.start), before: `if (${sourceOf(program, upper.test)})`, after: `if (${sourceOf(program, lower.test)})` });
+    }
   }
 }
 
