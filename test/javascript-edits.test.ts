@@ -153,6 +153,15 @@ describe("the fixing edit of a small buggy program is among its edits", () => {
     expect(swapped?.code).toBe(`function size(n) {\n  if (n > 10) return "many";\n  else if (n > 1) return "some";\n  else return "none";\n}\n`);
   });
 
+  it("grows a list that was replaced, and wraps a count around another name's length", () => {
+    const byFirst = `function byFirst(words) {\n  const groups = {};\n  for (const word of words) groups[word[0]] = [word];\n  return groups;\n}\n`;
+    const grown = find(editsOf(byFirst, at(3)), { line: 3, operator: "wrap", before: "[word]", after: "[...(groups[word[0]] ?? []), word]" });
+    expect(grown?.code).toBe(byFirst.replace("= [word]", "= [...(groups[word[0]] ?? []), word]"));
+    const pick = `function pick(items, turn) {\n  return items[turn];\n}\n`;
+    const around = find(editsOf(pick, at(2)), { line: 2, operator: "wrap", before: "turn", after: "turn % items.length" });
+    expect(around?.code).toBe("function pick(items, turn) {\n  return items[turn % items.length];\n}\n");
+  });
+
   it("finds the fix at its site alone, and among the first edits there", () => {
     const edits = editsOf(WRONG_COMPARISON, at(2));
     // Statement edits may land one line around their site (a statement inserted after it, a move up).

@@ -30,6 +30,8 @@ const MAX_RETURNED_BYTES = 4 << 20;
 const MAX_NAMES = 12;
 /** Statements copied into one place, nearest first. */
 const MAX_COPIES = 8;
+/** Names whose `.length` a read is taken modulo (the nearest declarations first). */
+const MAX_MODULO_NAMES = 4;
 /** Branches of an `else if` chain whose pairs are swapped. */
 const MAX_CHAIN_BRANCHES = 6;
 /** Longer statements are neither duplicated nor copied: such edits are large and rarely repairs. */
@@ -843,9 +845,29 @@ function alreadyWrapped(ref: Ref, program: Program, name: string): boolean {
 
 function* wrap(ref: Ref, program: Program): Iterable<Candidate> {
   yield* filtered(ref, program);
+  yield* accumulated(ref, program);
   if (!isWrapTarget(ref)) return;
   for (const wrapper of WRAPPERS) {
     if (!alreadyWrapped(ref, program, wrapper.name)) yield replaceNode("wrap", ref.node, wrapper.wrap(sourceOf(program, ref.node)));
+  }
+  yield* wrappedAround(ref, program);
+}
+
+/** `x = [e]` → `x = [...(x ?? []), e]`: a list that was replaced where it should have grown. */
+function* accumulated(ref: Ref, program: Program): Iterable<Candidate> {
+  const node = ref.node;
+  const parent = ref.parent?.node;
+  if (node.type !== "ArrayExpression" || parent?.type !== "AssignmentExpression" || parent.operator !== "=" || ref.key !== "right") return;
+  const elements = node.elements.map((element) => (element === null ? "" : sourceOf(program, element)));
+  yield replaceNode("wrap", node, `[...(${sourceOf(program, parent.left)} ?? []), ${elements.join(", ")}]`);
+}
+
+/** `k` → `k % items.length`: a count or an index that should wrap around another name's length. */
+function* wrappedAround(ref: Ref, program: Program): Iterable<Candidate> {
+  if (ref.node.type !== "Identifier") return;
+  const own = ref.node.name;
+  for (const other of visibleNames(ref).filter((name) => name !== own).slice(0, MAX_MODULO_NAMES)) {
+    yield replaceNode("wrap", ref.node, `${own} % ${other}.length`);
   }
 }
 

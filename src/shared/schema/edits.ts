@@ -18,7 +18,7 @@ export const EDIT_OPERATORS = [
   "call", // a call replaced by a sibling: min/max, any/all, append/extend, sorted/reversed …
   "argument_order", // f(a, b) → f(b, a); a - b → b - a; d[j, k] → d[k, j]
   "negate_condition", // if c → if not c; not inserted or removed
-  "wrap", // e → abs(e), len(e), int(e), str(e), list(e), sorted(e), [e]; a → a[1:], a[k:]; x = e → x = max(x, e), min(x, e), max(0, e); JavaScript: e.toLowerCase(), s.split(…).filter(Boolean)
+  "wrap", // e → abs(e), len(e), int(e), str(e), list(e), sorted(e), [e]; a → a[1:], a[k:]; x = e → x = max(x, e), min(x, e), max(0, e); JavaScript: e.toLowerCase(), s.split(…).filter(Boolean), k % a.length, x = [e] → x = [...(x ?? []), e]
   "unwrap", // abs(e) → e; f(e) → e
   "delete_statement",
   "duplicate_statement",
