@@ -162,6 +162,12 @@ describe("the fixing edit of a small buggy program is among its edits", () => {
     expect(around?.code).toBe("function pick(items, turn) {\n  return items[turn % items.length];\n}\n");
   });
 
+  it("guards a divisor that may be zero", () => {
+    const mean = `function mean(total, count) {\n  return total / count;\n}\n`;
+    const guarded = find(editsOf(mean, at(2)), { line: 2, operator: "copy_statement", before: "", after: 'if (count === 0) throw new RangeError("division by zero");' });
+    expect(guarded?.code).toBe('function mean(total, count) {\n  if (count === 0) throw new RangeError("division by zero");\n  return total / count;\n}\n');
+  });
+
   it("finds the fix at its site alone, and among the first edits there", () => {
     const edits = editsOf(WRONG_COMPARISON, at(2));
     // Statement edits may land one line around their site (a statement inserted after it, a move up).

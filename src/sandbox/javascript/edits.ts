@@ -30,6 +30,9 @@ const MAX_RETURNED_BYTES = 4 << 20;
 const MAX_NAMES = 12;
 /** Statements copied into one place, nearest first. */
 const MAX_COPIES = 8;
+/** A statement's divisors given a guard, and the errors the guard may throw. */
+const MAX_GUARDED_DIVISORS = 2;
+const GUARD_ERRORS = ["RangeError", "Error", "TypeError"] as const;
 /** Names whose `.length` a read is taken modulo (the nearest declarations first). */
 const MAX_MODULO_NAMES = 4;
 /** Branches of an `else if` chain whose pairs are swapped. */
@@ -1048,9 +1051,35 @@ function copySources(ref: Ref, program: Program): acorn.AnyNode[] {
   return chosen;
 }
 
+/** Divisors a statement divides by (`a / b`, `a % b`), as the names they are. */
+function divisorsIn(node: acorn.AnyNode): string[] {
+  const found = new Set<string>();
+  const stack: acorn.AnyNode[] = [node];
+  while (stack.length > 0 && found.size < MAX_GUARDED_DIVISORS) {
+    const current = stack.pop() as acorn.AnyNode;
+    if (current.type === "BinaryExpression" && (current.operator === "/" || current.operator === "%") && current.right.type === "Identifier") found.add(current.right.name);
+    if (isScopeNode(current) && current !== node) continue;
+    for (const child of childrenOf(current)) stack.push(child.node);
+  }
+  return [...found];
+}
+
+/** `return a / b;` → `if (b === 0) throw new RangeError("division by zero"); return a / b;`: the missing guard of a divisor. */
+function* divisorGuard(ref: Ref, program: Program): Iterable<Candidate> {
+  const node = ref.node;
+  const separator = separatorBefore(program, node);
+  for (const divisor of divisorsIn(node)) {
+    for (const error of GUARD_ERRORS) {
+      const guard = `if (${divisor} === 0) throw new ${error}("division by zero");`;
+      yield statementEdit("copy_statement", program, node, { start: node.start, end: node.end, text: `${guard}${separator}${sourceOf(program, node)}` }, { before: "", after: guard });
+    }
+  }
+}
+
 function* copyStatement(ref: Ref, program: Program): Iterable<Candidate> {
   const node = ref.node;
   if (!inStatementList(ref)) return;
+  yield* divisorGuard(ref, program);
   const separator = separatorBefore(program, node);
   for (const source of copySources(ref, program)) {
     const copy = sourceOf(program, source);

@@ -23,7 +23,7 @@ export const EDIT_OPERATORS = [
   "delete_statement",
   "duplicate_statement",
   "move_statement", // swapped with its neighbour; JavaScript: a = b; b = a % b → [a, b] = [b, a % b]; two else-if branches swapped
-  "copy_statement", // a statement from elsewhere in the program inserted here (as it is, or with one name changed; also after a block's last statement); a = b
+  "copy_statement", // a statement from elsewhere in the program inserted here (as it is, or with one name changed; also after a block's last statement); a = b; JavaScript: a zero-divisor guard that throws
   "return_value", // return e → return another expression in scope
   "insert_break",
   "insert_continue",
