@@ -86,7 +86,7 @@ describe("POST /v1/solve with no model", () => {
     const response = await solve({ problem: { prompt: "largest(xs): the largest element", entry_point: "largest", code: LARGEST, tests: LARGEST_TESTS, hidden_tests: LARGEST_HIDDEN }, n: 32, rounds: 3 });
     expect(response.status).toBe(200);
     const result = SolveResult.parse(await response.json());
-    expect(result).toMatchObject({ status: "solved", hidden: { passed: 2, total: 2 }, usage: { llm_calls: 0 } });
+    expect(result).toMatchObject({ status: "solved", hidden: { passed: 2, total: 2 }, usage: { llm_calls: 0 }, solution: { chosen_by: "first_passing" } });
     expect(result.solution?.code).toContain("range(1, len(xs))");
     expect(result.rounds[0]?.candidates).toHaveLength(1);
   });

@@ -56,7 +56,7 @@ describe("sequential", () => {
   it("samples N programs in one call, revises the failing chains from their feedback, and stops at the first that passes", async () => {
     const { model, policy } = withModel((request, call) => (call === 0 ? [fence(WRONG), fence(PRODUCT)] : [fence(request.messages.at(-1)?.content.includes("Expected: 3") ? RIGHT : WRONG)]));
     const { events, result } = await run({ n: 2, rounds: 3 }, { policy, model });
-    expect(result).toMatchObject({ status: "solved", stopped: "solved", solution: { code: RIGHT, round: 2 }, hidden: { passed: 1, total: 1 } });
+    expect(result).toMatchObject({ status: "solved", stopped: "solved", solution: { code: RIGHT, round: 2, chosen_by: "first_passing" }, hidden: { passed: 1, total: 1 } });
     expect(model.calls[0]?.n).toBe(2);
     // Round 2: one call per chain (their histories differ), each prompt carrying its own chain's failure.
     expect(model.calls.slice(1).map((call) => call.n)).toEqual([1, 1]);
@@ -105,7 +105,7 @@ describe("sequential", () => {
     };
     const { policy } = withModel(() => [fence(partly), fence(marked)]);
     const { result } = await run({ n: 2, rounds: 1 }, { policy, scorer });
-    expect(result).toMatchObject({ status: "unsolved", solution: { code: marked } });
+    expect(result).toMatchObject({ status: "unsolved", solution: { code: marked, chosen_by: "best_so_far" } });
     expect(calls).toHaveLength(1);
   });
 
@@ -137,6 +137,7 @@ describe("hybrid and parallel", () => {
     expect(order.indexOf("inputs.synthesized")).toBeLessThan(order.indexOf("candidate.executed"));
     expect(order.filter((type) => type === "candidate.executed")).toHaveLength(3);
     expect([RIGHT, other]).toContain(result.solution?.code);
+    expect(result.solution?.chosen_by).toBe("selection");
     expect(result.status).toBe("solved");
   });
 });

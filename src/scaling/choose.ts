@@ -30,6 +30,6 @@ export async function* chooseAmong(context: RunContext, pool: readonly Candidate
     candidate.report = report;
     candidate.standing = etaStanding(report);
   }
-  const answer = { candidate, passed: winner.public.passed, total: winner.public.total };
+  const answer = { candidate, passed: winner.public.passed, total: winner.public.total, chosenBy: "selection" as const };
   return { answer, solved: answer.passed === answer.total };
 }

@@ -13,7 +13,7 @@ import type { RunEventPayload } from "../shared/schema/events.ts";
 import type { RunError, SolveResult, Solution, Usage } from "../shared/schema/solve.ts";
 import { RunContext, type RunInput, type ScalingDependencies } from "./run-context.ts";
 import { STRATEGIES } from "./strategies/index.ts";
-import type { Answer } from "./strategy.ts";
+import { answerOf, type Answer } from "./strategy.ts";
 
 function startedEvent(context: RunContext): RunEventPayload {
   const { request, deps } = context;
@@ -65,7 +65,7 @@ function* fail(context: RunContext, runId: string, error: unknown, logger: Logge
 
 function solutionOf(answer: Answer): Solution {
   const chosen = answer.candidate;
-  return { candidate: chosen.id, round: chosen.round, chain: chosen.chain, code: chosen.code ?? "", passed: answer.passed, total: answer.total };
+  return { candidate: chosen.id, round: chosen.round, chain: chosen.chain, code: chosen.code ?? "", passed: answer.passed, total: answer.total, chosen_by: answer.chosenBy };
 }
 
 /** Runs the request's strategy, yielding its events, returning its result. */
@@ -84,7 +84,7 @@ export async function* runStrategy(input: RunInput, deps: ScalingDependencies): 
   }
   if (answer === undefined) {
     const best = await context.bestUnsolved();
-    if (best !== undefined) answer = { candidate: best, passed: best.standing.passed, total: best.standing.total };
+    if (best !== undefined) answer = answerOf(best, "best_so_far");
   }
   if (answer === undefined || answer.candidate.code === null) {
     const error = stopped === "deadline" ? context.deadlineError() : new TracefixError("no_program", "scaling", "the model produced no program in any round");

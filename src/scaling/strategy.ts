@@ -6,6 +6,7 @@
  * strategy is one file in strategies/ and one line in STRATEGIES.
  */
 import type { RunEventPayload } from "../shared/schema/events.ts";
+import type { ChosenBy } from "../shared/schema/solve.ts";
 import type { Candidate, RunContext } from "./run-context.ts";
 
 /** The program a strategy settled on, with its public-test figures. */
@@ -13,6 +14,8 @@ export interface Answer {
   readonly candidate: Candidate;
   readonly passed: number;
   readonly total: number;
+  /** The rule that made it the answer (said in the result). */
+  readonly chosenBy: ChosenBy;
 }
 
 export interface StrategyOutcome {
@@ -28,6 +31,6 @@ export interface Strategy {
   run(context: RunContext): AsyncGenerator<RunEventPayload, StrategyOutcome>;
 }
 
-export function answerOf(candidate: Candidate): Answer {
-  return { candidate, passed: candidate.standing.passed, total: candidate.standing.total };
+export function answerOf(candidate: Candidate, chosenBy: ChosenBy): Answer {
+  return { candidate, passed: candidate.standing.passed, total: candidate.standing.total, chosenBy };
 }

@@ -136,7 +136,7 @@ export const agent: Strategy = {
     // One program among the agents' (one agent, or all agreeing): nothing to select.
     const distinct = [...new Map(programs.map((candidate) => [candidate.code, candidate])).values()];
     if (distinct.length === 1) {
-      const only = answerOf(distinct[0] as Candidate);
+      const only = answerOf(distinct[0] as Candidate, "only_program");
       return { answer: only, solved: only.passed === only.total };
     }
     return yield* chooseAmong(context, programs);

@@ -12,7 +12,7 @@ export const sequential: Strategy = {
   async *run(context) {
     for (let round = 1; round <= context.request.rounds; round++) {
       const solved = yield* runRound(context, round, { onPass: "end-round", execute: true });
-      if (solved !== undefined) return { answer: answerOf(solved), solved: true };
+      if (solved !== undefined) return { answer: answerOf(solved, "first_passing"), solved: true };
     }
     return { answer: undefined, solved: false };
   },

@@ -172,6 +172,9 @@ export type Usage = z.infer<typeof Usage>;
 export const CandidateStatus = z.enum(["passed", "failed", "error", "no_code"]);
 export type CandidateStatus = z.infer<typeof CandidateStatus>;
 
+export const ChosenBy = z.enum(["first_passing", "selection", "only_program", "best_so_far"]);
+export type ChosenBy = z.infer<typeof ChosenBy>;
+
 export const Solution = z.object({
   candidate: z.string(),
   round: z.int(),
@@ -179,6 +182,9 @@ export const Solution = z.object({
   code: z.string(),
   passed: z.int(),
   total: z.int(),
+  chosen_by: ChosenBy.optional().describe(
+    "why this program answers: first_passing, the first program proposed (in the policy's order) that passes every public test; selection, ranked first among the final programs (judge.completed says by what); only_program, the one distinct program the agents gave; best_so_far, none passed: the best by the reward model, else the ETA order",
+  ),
 });
 export type Solution = z.infer<typeof Solution>;
 
