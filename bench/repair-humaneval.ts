@@ -19,34 +19,20 @@
  * the counts, the share repaired among the mutants the examples reveal, and
  * the median time.
  */
-import { serve } from "@hono/node-server";
 
 import { option } from "../src/cli/options.ts";
 import { mutantsOf, policyProblem } from "../src/cli/policy-groups.ts";
 import { datasetPath, loadDataset, testsOf } from "../src/datasets/index.ts";
-import { HAND_ORDER, loadPolicyModel, RepairPolicy } from "../src/policy/index.ts";
-import { PythonPool } from "../src/sandbox/index.ts";
-import { loadPrompts, RunManager } from "../src/scaling/index.ts";
-import { createApp } from "../src/server/app.ts";
-import { consoleLogger, silentLogger } from "../src/shared/logger.ts";
 import type { SolveResult } from "../src/shared/schema/solve.ts";
-import { MemoryRunStore } from "../src/store/index.ts";
+import { startRepairServer } from "./support/repair-server.ts";
 
 const file = option("humaneval", process.env["TRACEFIX_HUMANEVAL"] ?? datasetPath("humaneval"));
 const n = Number(option("n", "200"));
 const rounds = Number(option("rounds", "3"));
 const seed = Number(option("seed", "13"));
 const problems = Number(option("problems", "164"));
-const orderName = option("order", "hand");
-if (orderName !== "hand" && orderName !== "policy") throw new Error(`--order is hand or policy, not ${orderName}`);
 
-const pool = await PythonPool.start({ logger: silentLogger });
-const order = orderName === "policy" ? await loadPolicyModel({ logger: consoleLogger }) : HAND_ORDER;
-const runs = new RunManager({ policies: { repair: new RepairPolicy({ order }) }, executor: pool, prompts: loadPrompts(), logger: silentLogger }, new MemoryRunStore());
-const app = createApp({ executor: pool, logger: silentLogger, runs });
-const url = await new Promise<string>((resolve) => {
-  serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));
-});
+const { pool, order, url } = await startRepairServer();
 
 type Outcome = "repaired" | "overfit" | "unsolved" | "unrevealed" | "no mutant" | "refused";
 

@@ -12,39 +12,21 @@
  * instead of the hand order. `--show`: each answer's changed lines. Target: >= 30/40 repaired with every hidden test passing,
  * median <= 3 s per problem on 2 cores.
  */
-import { serve } from "@hono/node-server";
 
+import { option } from "../src/cli/options.ts";
 import { datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/datasets/index.ts";
-import { HAND_ORDER, loadPolicyModel, RepairPolicy } from "../src/policy/index.ts";
-import { PythonPool } from "../src/sandbox/index.ts";
-import { loadPrompts, RunManager } from "../src/scaling/index.ts";
-import { MemoryRunStore } from "../src/store/index.ts";
-import { createApp } from "../src/server/app.ts";
-import { consoleLogger, silentLogger } from "../src/shared/logger.ts";
 import type { TestSpec } from "../src/shared/schema/execution.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
 import type { SolveResult } from "../src/shared/schema/solve.ts";
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] !== undefined ? (process.argv[index + 1] as string) : fallback;
-}
+import { startRepairServer } from "./support/repair-server.ts";
 
 const file = option("quixbugs", process.env["TRACEFIX_QUIXBUGS"] ?? datasetPath("quixbugs"));
 const n = Number(option("n", "200"));
 const rounds = Number(option("rounds", "3"));
 const only = option("only", "").split(",").filter((name) => name !== "");
-const orderName = option("order", "hand");
 const show = process.argv.includes("--show");
-if (orderName !== "hand" && orderName !== "policy") throw new Error(`--order is hand or policy, not ${orderName}`);
 
-const pool = await PythonPool.start({ logger: silentLogger });
-const order = orderName === "policy" ? await loadPolicyModel({ logger: consoleLogger }) : HAND_ORDER;
-const runs = new RunManager({ policies: { repair: new RepairPolicy({ order }) }, executor: pool, prompts: loadPrompts(), logger: silentLogger }, new MemoryRunStore());
-const app = createApp({ executor: pool, logger: silentLogger, runs });
-const url = await new Promise<string>((resolve) => {
-  serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));
-});
+const { pool, order, url } = await startRepairServer();
 
 /** Public: every other test from the first the buggy program fails; hidden: the rest (or everything, for one `check`). */
 async function splitTests(record: DatasetRecord): Promise<{ public: TestSpec[]; hidden: TestSpec[] }> {
