@@ -556,7 +556,18 @@ function withOperator(program: Program, node: acorn.Node, left: acorn.AnyNode, r
 
 /** `node`'s text with `part` (a node inside it) replaced by `text`. */
 function replacingPart(program: Program, node: acorn.Node, part: acorn.Node, text: string): string {
-  return program.code.slice(node.start, part.start) + text + program.code.slice(part.end, node.end);
+  return replacingParts(program, node, [{ start: part.start, end: part.end, text }]);
+}
+
+/** `node`'s text with ranges inside it (in order, not overlapping) replaced. */
+function replacingParts(program: Program, node: acorn.Node, parts: readonly { readonly start: number; readonly end: number; readonly text: string }[]): string {
+  let text = "";
+  let position = node.start;
+  for (const part of parts) {
+    text += program.code.slice(position, part.start) + part.text;
+    position = part.end;
+  }
+  return text + program.code.slice(position, node.end);
 }
 
 function firstLine(text: string): string {
@@ -1014,19 +1025,12 @@ function* swappedBranches(ref: Ref, program: Program): Iterable<Candidate> {
   for (let i = 0; i < branches.length; i++) {
     for (let j = i + 1; j < branches.length; j++) {
       const [upper, lower] = [branches[i] as acorn.IfStatement, branches[j] as acorn.IfStatement];
-      const pieces = [
+      const text = replacingParts(program, node, [
         { start: upper.test.start, end: upper.test.end, text: sourceOf(program, lower.test) },
         { start: upper.consequent.start, end: upper.consequent.end, text: sourceOf(program, lower.consequent) },
         { start: lower.test.start, end: lower.test.end, text: sourceOf(program, upper.test) },
         { start: lower.consequent.start, end: lower.consequent.end, text: sourceOf(program, upper.consequent) },
-      ];
-      let text = "";
-      let position = node.start;
-      for (const piece of pieces) {
-        text += program.code.slice(position, piece.start) + piece.text;
-        position = piece.end;
-      }
-      text += program.code.slice(position, node.end);
+      ]);
       yield statementEdit("move_statement", program, node, { start: node.start, end: node.end, text }, { line: program.lines.lineOf(upper.start), before: `if (${sourceOf(program, upper.test)})`, after: `if (${sourceOf(program, lower.test)})` });
     }
   }
