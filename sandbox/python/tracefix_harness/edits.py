@@ -214,6 +214,8 @@ UNARY = 12
 POWER = 13
 NOT = 4
 COMPARE = 5
+OR = 2
+AND = 3
 _BINARY_PRECEDENCE = {
     ast.BitOr: 6,
     ast.BitXor: 7,
@@ -248,7 +250,7 @@ def precedence(node):
     if kind is ast.UnaryOp:
         return NOT if isinstance(node.op, ast.Not) else UNARY
     if kind is ast.BoolOp:
-        return 2 if isinstance(node.op, ast.Or) else 3
+        return OR if isinstance(node.op, ast.Or) else AND
     return _NODE_PRECEDENCE.get(kind, ATOM)
 
 
@@ -634,15 +636,15 @@ def widened_condition_edits(tree, line):
         test = node.test
         if isinstance(test, ast.Constant):
             continue
-        text = bracketed(tree, test, 3)
+        text = bracketed(tree, test, AND)
         guarded = []
         for inner in ast.walk(test):
             if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name) and inner.value.id not in guarded:
                 guarded.append(inner.value.id)
         for name in guarded[:MAX_SWAPS]:
-            yield replacement(tree, "boolean_operator", test, f"{name} is None or {text}", 2)
+            yield replacement(tree, "boolean_operator", test, f"{name} is None or {text}", OR)
         for name in tree.names_in_scope(node)[:MAX_CHOICES]:
-            yield replacement(tree, "boolean_operator", test, f"{text} or not {name}", 2)
+            yield replacement(tree, "boolean_operator", test, f"{text} or not {name}", OR)
 
 
 def augmented_edits(tree, line):
