@@ -168,6 +168,27 @@ describe("the fixing edit of a small buggy program is among its edits", () => {
     expect(guarded?.code).toBe('function mean(total, count) {\n  if (count === 0) throw new RangeError("division by zero");\n  return total / count;\n}\n');
   });
 
+  it("awaits the callbacks of an async forEach by making it a for...of loop", () => {
+    const sum = `async function total(values, load) {\n  let sum = 0;\n  values.forEach(async (value, index) => {\n    sum += await load(value, index);\n  });\n  return sum;\n}\n`;
+    const loop = find(editsOf(sum, at(3)), { line: 3, operator: "call", before: "values.forEach(async (value, index) => {", after: "for (const [index, value] of values.entries())" });
+    expect(loop?.code).toBe(sum.replace("values.forEach(async (value, index) => {", "for (const [index, value] of values.entries()) {").replace("  });", "  }"));
+    // Not in a function that cannot await, not for a callback that returns (its return would end the loop's function).
+    const plain = sum.replace("async function", "function");
+    expect(editsOf(plain, at(3)).filter((edit) => edit.after.startsWith("for ("))).toEqual([]);
+    const returning = sum.replace("sum += await load(value, index);", "if (!value) return;\n    sum += await load(value, index);");
+    expect(editsOf(returning, at(3)).filter((edit) => edit.after.startsWith("for ("))).toEqual([]);
+  });
+
+  it("splits words at runs of spaces or of non-word characters, and reads a list's first element", () => {
+    const words = `const count = (line) => line.split(" ").length;\n`;
+    const edits = editsOf(words, at(1));
+    expect(find(edits, { line: 1, operator: "constant", before: '" "', after: "/\\s+/" })?.code).toBe("const count = (line) => line.split(/\\s+/).length;\n");
+    expect(find(edits, { line: 1, operator: "constant", before: '" "', after: "/\\W+/" })).toBeDefined();
+    const columns = `function columns(matrix) {\n  return matrix.map((_, index) => index);\n}\n`;
+    const first = find(editsOf(columns, at(2)), { line: 2, operator: "wrap", before: "matrix", after: "matrix[0]" });
+    expect(first?.code).toBe(columns.replace("matrix.map", "matrix[0].map"));
+  });
+
   it("finds the fix at its site alone, and among the first edits there", () => {
     const edits = editsOf(WRONG_COMPARISON, at(2));
     // Statement edits may land one line around their site (a statement inserted after it, a move up).
@@ -259,6 +280,12 @@ describe("operators", () => {
   it("replace read names only, by names declared in the function before them", () => {
     const edits = editsOf("function f(a, b) {\n  const c = a + b;\n  return c;\n}\n", at(2, 3)).filter((edit) => edit.operator === "variable");
     expect(edits.map((edit) => `${edit.line}:${edit.before}->${edit.after}`)).toEqual(["2:a->b", "2:b->a", "3:c->a", "3:c->b"]);
+  });
+
+  it("replace a callback's names by its own first, then by the enclosing function's, never by the function itself", () => {
+    const code = "function f(rows, n) {\n  return rows.map((row) => row.map((cell) => cell * n));\n}\n";
+    const edits = editsOf(code, at(2)).filter((edit) => edit.operator === "variable" && edit.before === "row");
+    expect(edits.map((edit) => edit.after)).toEqual(["rows", "n"]);
   });
 
   it("cover positions: slice arguments, subscripts and .length", () => {

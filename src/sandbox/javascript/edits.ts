@@ -115,6 +115,8 @@ interface Scope {
   readonly returns: Ref[];
   /** Statements of its statement lists, nested blocks included, nested functions not. */
   readonly statements: Ref[];
+  /** The function (or program) around this one: a closure reads its names too. */
+  readonly enclosing: Scope | undefined;
 }
 
 interface Program {
@@ -176,8 +178,8 @@ const STATEMENT_TYPES = new Set([
   "ClassDeclaration",
 ]);
 
-function newScope(owner: acorn.AnyNode): Scope {
-  return { owner, declarations: [], returns: [], statements: [] };
+function newScope(owner: acorn.AnyNode, enclosing: Scope | undefined): Scope {
+  return { owner, declarations: [], returns: [], statements: [], enclosing };
 }
 
 /**
@@ -190,14 +192,14 @@ function indexProgram(code: string, siteLines: ReadonlySet<number>): Program | u
   if (parsed === undefined) return undefined;
   const lines = new LineTable(code);
   const atLine = new Map<number, Ref[]>();
-  const root: Ref = { node: parsed.ast, parent: undefined, key: "", index: -1, scope: newScope(parsed.ast), line: 1 };
+  const root: Ref = { node: parsed.ast, parent: undefined, key: "", index: -1, scope: newScope(parsed.ast, undefined), line: 1 };
   const pending: Ref[] = [root];
   for (let visited = 0; pending.length > 0; visited++) {
     if (visited > MAX_NODES) return undefined;
     const ref = pending.pop() as Ref;
     record(ref);
     if (siteLines.has(ref.line)) listAt(atLine, ref.line).push(ref);
-    const inner = SCOPE_TYPES.has(ref.node.type) ? newScope(ref.node) : ref.scope;
+    const inner = SCOPE_TYPES.has(ref.node.type) ? newScope(ref.node, ref.scope) : ref.scope;
     const children = childrenOf(ref.node);
     for (let index = children.length - 1; index >= 0; index--) {
       const child = children[index] as Child;
@@ -277,12 +279,25 @@ function blockRange(declaration: Ref): { from: number; to: number } {
   return { from: node.start, to: node.end };
 }
 
-/** Names declared in the node's function and visible at it, the nearest declaration first, then hoisted ones. */
+/**
+ * Names visible at the node: its own function's, the nearest declaration
+ * first, then hoisted ones; then those of each enclosing function outwards
+ * (a callback reads the array its caller maps over). The program's own
+ * top-level names count as a function's too.
+ */
 function visibleNames(ref: Ref): string[] {
   const at = ref.node.start;
-  const visible = ref.scope.declarations.filter((item) => item.from <= at && at < item.to && item.at <= at);
-  visible.sort((left, right) => right.at - left.at);
-  return [...new Set(visible.map((item) => item.name))];
+  const names: string[] = [];
+  const around = new Set<string>();
+  for (let scope: Scope | undefined = ref.scope; scope !== undefined; scope = scope.enclosing) {
+    const visible = scope.declarations.filter((item) => item.from <= at && at < item.to && item.at <= at && (scope === ref.scope || !around.has(item.name)));
+    visible.sort((left, right) => right.at - left.at);
+    names.push(...visible.map((item) => item.name));
+    const owner = scope.owner;
+    // The functions the node sits in are not values it meant to read (`matrix` → `transpose`).
+    if ((owner.type === "FunctionDeclaration" || owner.type === "FunctionExpression") && owner.id) around.add(owner.id.name);
+  }
+  return [...new Set(names)];
 }
 
 function inStatementList(ref: Ref): boolean {
@@ -727,8 +742,19 @@ function constantAlternatives(ref: Ref): string[] {
   return [];
 }
 
+/** Separators a string split by one literal character may have meant: runs of spaces, of anything not a word character. */
+const SPLIT_PATTERNS = ["/\\s+/", "/\\W+/"] as const;
+
+/** `s.split(" ")` → `s.split(/\s+/)`, `s.split(/\W+/)`: words split at every single space, punctuation kept. */
+function splitPatterns(ref: Ref): readonly string[] {
+  const node = ref.node;
+  const call = ref.parent?.node;
+  if (node.type !== "Literal" || typeof node.value !== "string" || node.value.length !== 1 || /\w/.test(node.value)) return [];
+  return call?.type === "CallExpression" && ref.key === "arguments" && propertyName(call.callee) === "split" ? SPLIT_PATTERNS : [];
+}
+
 function* constant(ref: Ref): Iterable<Candidate> {
-  for (const text of constantAlternatives(ref)) yield replaceNode("constant", ref.node, text);
+  for (const text of [...constantAlternatives(ref), ...splitPatterns(ref)]) yield replaceNode("constant", ref.node, text);
 }
 
 /** The side of a loop test that is the bound: not the loop's own counter. */
@@ -795,6 +821,47 @@ function* callSibling(ref: Ref, program: Program): Iterable<Candidate> {
   if (name === "sort" && node.arguments.length === 0 && sourceOf(program, node).endsWith(")")) {
     for (const comparator of ["(a, b) => a - b", "(a, b) => b - a"]) yield replaceNode("call", node, `${sourceOf(program, node).slice(0, -1)}${comparator})`);
   }
+  yield* awaitedLoop(ref, program);
+}
+
+/** Whether a callback's body returns from the callback (a `return` outside its nested functions). */
+function returnsFrom(body: acorn.AnyNode): boolean {
+  const pending: acorn.AnyNode[] = [body];
+  while (pending.length > 0) {
+    const node = pending.pop() as acorn.AnyNode;
+    if (node.type === "ReturnStatement") return true;
+    if (node !== body && FUNCTION_TYPES.has(node.type)) continue;
+    for (const child of childrenOf(node)) pending.push(child.node);
+  }
+  return false;
+}
+
+function isAsyncScope(program: Program, scope: Scope): boolean {
+  const owner = scope.owner;
+  if (owner.type === "Program") return program.sourceType === "module";
+  return FUNCTION_TYPES.has(owner.type) && (owner as acorn.Function).async;
+}
+
+/**
+ * `xs.forEach(async (x, i) => { … })` → `for (const [i, x] of xs.entries()) { … }`:
+ * forEach does not wait for an async callback, so what follows the call
+ * runs before any of its awaits (a total still 0). Only in a function that
+ * may await, for an arrow callback with plain parameters that returns nothing.
+ */
+function* awaitedLoop(ref: Ref, program: Program): Iterable<Candidate> {
+  const node = ref.node;
+  const statement = ref.parent?.node;
+  if (node.type !== "CallExpression" || propertyName(node.callee) !== "forEach" || statement?.type !== "ExpressionStatement" || node.callee.type !== "MemberExpression") return;
+  const callback = node.arguments[0];
+  if (node.arguments.length !== 1 || callback?.type !== "ArrowFunctionExpression" || !callback.async || !isAsyncScope(program, ref.scope)) return;
+  const names = callback.params.map((param) => (param.type === "Identifier" ? param.name : undefined));
+  if (names.length < 1 || names.length > 2 || names.includes(undefined) || returnsFrom(callback.body)) return;
+  const [value, index] = names as string[];
+  const list = node.callee.object;
+  const listText = list.type === "Identifier" || list.type === "MemberExpression" || list.type === "CallExpression" ? sourceOf(program, list) : `(${sourceOf(program, list)})`;
+  const head = index === undefined ? `for (const ${value} of ${listText})` : `for (const [${index}, ${value}] of ${listText}.entries())`;
+  const body = callback.body.type === "BlockStatement" ? sourceOf(program, callback.body) : `{ ${sourceOf(program, callback.body)}; }`;
+  yield statementEdit("call", program, statement, { start: statement.start, end: statement.end, text: `${head} ${body}` }, { before: sourceOf(program, statement), after: head });
 }
 
 function* argumentOrder(ref: Ref, program: Program): Iterable<Candidate> {
@@ -865,6 +932,14 @@ function* wrap(ref: Ref, program: Program): Iterable<Candidate> {
     if (!alreadyWrapped(ref, program, wrapper.name)) yield replaceNode("wrap", ref.node, wrapper.wrap(sourceOf(program, ref.node)));
   }
   yield* wrappedAround(ref, program);
+  yield* firstElement(ref);
+}
+
+/** `rows.map(…)` → `rows[0].map(…)`: a method or `.length` meant for the first element of a list (a matrix's first row). */
+function* firstElement(ref: Ref): Iterable<Candidate> {
+  const parent = ref.parent?.node;
+  if (ref.node.type !== "Identifier" || parent?.type !== "MemberExpression" || ref.key !== "object" || parent.computed) return;
+  yield replaceNode("wrap", ref.node, `${ref.node.name}[0]`);
 }
 
 /** `x = [e]` → `x = [...(x ?? []), e]`: a list that was replaced where it should have grown. */
