@@ -1,5 +1,5 @@
 /**
- * npm run bench:repair-javascript [-- --n 200] [--rounds 3]
+ * npm run bench:repair-javascript [-- --n 200] [--rounds 3] [--order hand|policy]
  *
  * The built-in repair search on the buggy versions of the repository's
  * JavaScript problem set (test/fixtures/javascript-problems.ts), through
@@ -8,31 +8,16 @@
  * whether it was repaired, the candidates and the time, then the count.
  * Target (issue 13): >= 75 % repaired.
  */
-import { serve } from "@hono/node-server";
-
-import { JavaScriptPool, PythonPool, SandboxRouter } from "../src/sandbox/index.ts";
-import { createApp } from "../src/server/app.ts";
-import { silentLogger } from "../src/shared/logger.ts";
+import { option } from "../src/cli/options.ts";
 import type { SolveResult } from "../src/shared/schema/solve.ts";
 import { JAVASCRIPT_PROBLEMS } from "../test/fixtures/javascript-problems.ts";
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] !== undefined ? (process.argv[index + 1] as string) : fallback;
-}
+import { startRepairServer } from "./support/repair-server.ts";
 
 const n = Number(option("n", "200"));
 const rounds = Number(option("rounds", "3"));
+const { order, url, close } = await startRepairServer({ javascript: true });
 
-const python = await PythonPool.start({ logger: silentLogger, size: 1 });
-const javascript = await JavaScriptPool.start({ logger: silentLogger });
-const executor = new SandboxRouter([python, javascript]);
-const app = createApp({ executor, logger: silentLogger });
-const url = await new Promise<string>((resolve) => {
-  serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}`));
-});
-
-console.log(`repair search on the JavaScript problem set, policy "repair", n ${n}, rounds ${rounds}, ${JAVASCRIPT_PROBLEMS.length} buggy programs`);
+console.log(`repair search on the JavaScript problem set, policy "repair" (${order.name} order), n ${n}, rounds ${rounds}, ${JAVASCRIPT_PROBLEMS.length} buggy programs`);
 let repaired = 0;
 const times: number[] = [];
 for (const problem of JAVASCRIPT_PROBLEMS) {
@@ -55,5 +40,5 @@ for (const problem of JAVASCRIPT_PROBLEMS) {
 times.sort((left, right) => left - right);
 console.log("");
 console.log(`repaired: ${repaired}/${JAVASCRIPT_PROBLEMS.length} (${((100 * repaired) / JAVASCRIPT_PROBLEMS.length).toFixed(0)} %, target >= 75 %), median ${(times[Math.floor(times.length / 2)] ?? 0).toFixed(2)} s per problem`);
-await executor.close();
+await close();
 process.exit(0);

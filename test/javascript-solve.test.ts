@@ -6,8 +6,11 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 
+import { HAND_ORDER, RepairPolicy, type EditOrder } from "../src/policy/index.ts";
 import { type JavaScriptPool, type PythonPool, SandboxRouter } from "../src/sandbox/index.ts";
 import type { RunEvent } from "../src/shared/schema/events.ts";
+import { Limits } from "../src/shared/schema/execution.ts";
+import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
 import { JAVASCRIPT_PROBLEMS } from "./fixtures/javascript-problems.ts";
 import { fenced, lastUserMessage, type Script } from "./support/fake-llm.ts";
 import { startJavaScriptPool, startPool } from "./support/sandbox.ts";
@@ -79,4 +82,43 @@ it("ranks JavaScript candidates with /v1/select: the correct programs first", as
   } finally {
     await server.close();
   }
+});
+
+it("orders a JavaScript problem's edits by hand when the repair search's order learnt only Python's", async () => {
+  const scored: string[] = [];
+  // An order like the shipped policy model: trained on Python edits only; it records whose edits it is asked to score.
+  const pythonOnly: EditOrder = {
+    name: "python-only",
+    languages: ["python"],
+    score: (edits) => {
+      scored.push(edits[0]?.edit.code.includes("function") === true ? "javascript" : "python");
+      return HAND_ORDER.score(edits);
+    },
+  };
+  const policy = new RepairPolicy({ order: pythonOnly });
+  const cases = [
+    { language: "javascript" as const, code: "function larger(a, b) {\n  return a < b ? a : b;\n}\n", entryPoint: "larger" },
+    { language: "python" as const, code: "def larger(a, b):\n    return a if a < b else b\n", entryPoint: "larger" },
+  ];
+  for (const { language, code, entryPoint } of cases) {
+    const tests = [{ kind: "call" as const, args: [1, 2], expected: 2 }];
+    const limits = Limits.parse({});
+    const report = await router.execute(toExecutionJob(ExecuteRequest.parse({ language, code, entry_point: entryPoint, tests })), { signal: new AbortController().signal });
+    const given = { round: 1, code, feedback: "", report, tier: 0 };
+    const result = await policy.propose({
+      problem: { language, prompt: "the larger of two numbers", entryPoint, tests, limits },
+      round: 2,
+      history: [given],
+      others: [],
+      k: 8,
+      ranked: [given],
+      sampling: { temperature: 0, maxTokens: 256 },
+      executor: router,
+      signal: new AbortController().signal,
+    });
+    // Either way the fix (`<` → `>`) is among the first proposals.
+    expect(result.proposals.map((proposal) => proposal.code)).toContain(code.replace("<", ">"));
+  }
+  expect(scored).toEqual(["python"]);
+  expect(policy.description).toContain("python-only order for python, the hand order otherwise");
 });

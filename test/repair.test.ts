@@ -131,6 +131,19 @@ describe("POST /v1/solve with no model", () => {
     expect(result.solution?.round).toBeGreaterThanOrEqual(3);
   });
 
+  it("builds on the edit whose printed output comes nearer when no edit passes more tests (two bugs, one stdio test)", async () => {
+    // Each bug alone spoils one of the two printed lines: every single edit fails the one test,
+    // and only how much of the output is right tells the two half-fixes from the rest.
+    const code = "n = int(input())\nprint(n + 2)\nprint(n * 3)\n";
+    const tests = [{ kind: "stdio", stdin: "5\n", stdout: "6\n10\n" }];
+    const hidden = [{ kind: "stdio", stdin: "7\n", stdout: "8\n14\n" }];
+    const response = await solve({ problem: { prompt: "print n + 1, then 2n", code, tests, hidden_tests: hidden }, policy: "repair", n: 24, rounds: 3 });
+    const result = SolveResult.parse(await response.json());
+    expect(result.status).toBe("solved");
+    expect(result.solution?.code).toBe("n = int(input())\nprint(n + 1)\nprint(n * 2)\n");
+    expect(result.hidden).toEqual({ passed: 1, total: 1 });
+  });
+
   it("answers 422 model_required for a problem without a program to repair, saying what to set", async () => {
     const response = await solve({ problem: { prompt: "add two numbers", entry_point: "add", tests: [{ kind: "call", args: [1, 2], expected: 3 }] } });
     expect(response.status).toBe(422);

@@ -233,6 +233,8 @@ def main():
         "feature_names": names,
         "input": {"name": "features", "type": "float32", "shape": ["batch", dimension]},
         "output": {"name": "score", "type": "float32", "shape": ["batch"]},
+        # The data are edits of Python programs only: the server orders other languages' edits by hand.
+        "languages": ["python"],
         "data": {
             "groups_file": os.path.relpath(arguments.groups, arguments.out),
             "sha256": digest,

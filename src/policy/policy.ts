@@ -36,6 +36,12 @@ export interface Attempt {
   readonly description?: string | undefined;
   /** The edit that made it, when an edit did. */
   readonly edit?: ProposedEdit | undefined;
+  /**
+   * In `ranked`: its place among the ETA order's classes (0: the best
+   * programs). Attempts of one tier are ones the ETA order cannot tell
+   * apart, which a policy may order by what it knows of its own.
+   */
+  readonly tier?: number | undefined;
 }
 
 export interface Sampling {

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from "node:events";
 
-import { etaStanding } from "../judge/index.ts";
+import { compareEta, etaStanding } from "../judge/index.ts";
 import { usageOfFailure, type Attempt, type Proposal } from "../policy/index.ts";
 import { AbortedError } from "../shared/errors.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
@@ -89,18 +89,22 @@ export function generatedEvent(candidate: Candidate, proposal: Proposal): RunEve
   };
 }
 
-function attemptOf(round: number, candidate: Candidate): Attempt {
-  return { round, code: candidate.code, feedback: candidate.feedback, report: candidate.report, description: candidate.description, edit: candidate.edit };
+function attemptOf(round: number, candidate: Candidate, tier?: number): Attempt {
+  return { round, code: candidate.code, feedback: candidate.feedback, report: candidate.report, description: candidate.description, edit: candidate.edit, tier };
 }
 
-/** Every distinct program run so far, best first (what a round planner builds on). */
+/** Every distinct program run so far, best first, each with its ETA tier (what a round planner builds on). */
 function rankedAttempts(context: RunContext): Attempt[] {
   const seen = new Set<string>();
   const ranked: Attempt[] = [];
+  let tier = -1;
+  let previous: Candidate | undefined;
   for (const candidate of context.ranked()) {
     if (candidate.code === null || seen.has(candidate.code)) continue;
     seen.add(candidate.code);
-    ranked.push(attemptOf(candidate.round, candidate));
+    if (previous === undefined || compareEta(previous.standing, candidate.standing) !== 0) tier += 1;
+    previous = candidate;
+    ranked.push(attemptOf(candidate.round, candidate, tier));
   }
   return ranked;
 }

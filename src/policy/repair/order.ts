@@ -6,6 +6,7 @@
  * score; both see the same candidates.
  */
 import type { Edit, EditOperator, EditSite } from "../../shared/schema/edits.ts";
+import type { Language } from "../../shared/schema/execution.ts";
 
 /** Priors per operator: the usual one-token bugs first, whole-statement surgery last. */
 const OPERATOR_PRIOR: Readonly<Record<EditOperator, number>> = {
@@ -53,6 +54,8 @@ export interface RankedEdit {
 /** Orders edits: the higher the score, the sooner it is tried. */
 export interface EditOrder {
   readonly name: string;
+  /** The languages whose edits it learnt to order; absent: every language (the hand order). */
+  readonly languages?: readonly Language[] | undefined;
   score(edits: readonly RankedEdit[]): Promise<readonly number[]>;
 }
 

@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 
 import { TracefixError, type ErrorCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
+import type { Language } from "../../shared/schema/execution.ts";
 import { featureMismatch, openOnnxSession, runOnnx, tensorMismatch, type InferenceSession, type OnnxProvider } from "../../shared/onnx.ts";
 import { featureMatrix, POLICY_FEATURE_COUNT, POLICY_FEATURE_NAMES, POLICY_FEATURE_VERSION } from "./features.ts";
 import type { EditOrder, RankedEdit } from "./order.ts";
@@ -59,6 +60,8 @@ export interface PolicyModelMetadata {
   readonly input: { readonly name: string };
   readonly output: { readonly name: string };
   readonly rank_of_fix?: { readonly heldout?: { readonly learned?: RankFigures; readonly hand?: RankFigures } };
+  /** The languages of the programs its data were edits of; absent: every language. */
+  readonly languages?: readonly Language[];
 }
 
 /** What /healthz says of the repair search's order. */
@@ -69,6 +72,8 @@ export interface PolicyModelStatus {
   readonly directory: string;
   readonly provider?: OnnxProvider;
   readonly feature_version?: string;
+  /** The languages it orders edits of; the others get the hand order. */
+  readonly languages?: readonly Language[];
   /** Median rank of the fix on held-out problems, learned vs hand order (from the metadata). */
   readonly heldout_median_rank?: { readonly learned: number | undefined; readonly hand: number | undefined };
   /** Why there is no policy model, when there is none. */
@@ -80,6 +85,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export class PolicyModel implements EditOrder {
   readonly name = "policy model";
   readonly description: string;
+  readonly languages: readonly Language[] | undefined;
 
   constructor(
     private readonly session: InferenceSession,
@@ -88,6 +94,7 @@ export class PolicyModel implements EditOrder {
     readonly directory: string,
   ) {
     this.description = `ONNX policy model ${path.join(directory, metadata.model)} (${provider})`;
+    this.languages = metadata.languages;
   }
 
   /** Scores for rows of POLICY_FEATURE_COUNT floats, CHUNK_ROWS at a time, the event loop let through between chunks. */
@@ -124,6 +131,7 @@ export class PolicyModel implements EditOrder {
       directory: this.directory,
       provider: this.provider,
       feature_version: this.metadata.feature_version,
+      ...(this.languages === undefined ? {} : { languages: this.languages }),
       ...(heldout === undefined ? {} : { heldout_median_rank: { learned: heldout.learned?.median_rank, hand: heldout.hand?.median_rank } }),
     };
   }
