@@ -153,11 +153,15 @@ describe("POST /v1/solve with no model", () => {
     expect(error.message).toContain("TRACEFIX_LLM_BASE_URL");
   });
 
-  it("answers 503 model_not_configured for policy llm, and 400 naming n for more than 64 chains of a model", async () => {
+  it("answers 503 model_not_configured for policy llm or mixed, and 400 naming n for more than 64 chains of a model", async () => {
     const problem = { prompt: "add", entry_point: "add", code: "def add(a, b):\n    return a - b\n", tests: [{ kind: "call", args: [1, 2], expected: 3 }] };
     const llm = await solve({ problem, policy: "llm" });
     expect(llm.status).toBe(503);
     expect((await errorOf(llm)).code).toBe("model_not_configured");
+    const mixed = await solve({ problem, policy: "mixed" });
+    expect(mixed.status).toBe(503);
+    expect(await errorOf(mixed)).toMatchObject({ code: "model_not_configured", message: expect.stringContaining('use policy "repair"') });
+    expect((await solve({ problem, policy: "mixed", n: 100 })).status).toBe(400);
     const many = await solve({ problem, n: 100 });
     expect(many.status).toBe(400);
     expect(((await many.json()) as { error: { field?: string } }).error.field).toBe("n");

@@ -365,3 +365,67 @@ describe("disconnects and load", () => {
     );
   });
 });
+
+describe('policy "mixed": the edit search first, then the model for the chains it did not fix', () => {
+  // A greeting no edit of the program can write: only the model's revision has the right words.
+  const GREET = 'def greet(name):\n    return "Hi " + name\n';
+  const RIGHT_GREET = 'def greet(name):\n    return "Hello, " + name + "!"\n';
+  const GREET_TESTS = [
+    { kind: "call", args: ["Ann"], expected: "Hello, Ann!" },
+    { kind: "call", args: ["Bo"], expected: "Hello, Bo!" },
+  ];
+
+  it("runs the round's edits first; when none passes, each chain's revision comes from the model and the run is solved", async () => {
+    const prompts: string[] = [];
+    const script: Script = (request) => {
+      prompts.push(lastUserMessage(request));
+      return { texts: Array.from({ length: request.n ?? 1 }, () => fenced(RIGHT_GREET)) };
+    };
+    await withServer(script, async (server) => {
+      const response = await post(server, { problem: { prompt: "greet(name): 'Hello, <name>!'", entry_point: "greet", code: GREET, tests: GREET_TESTS }, policy: "mixed", n: 2, rounds: 2, stream: true });
+      const events: RunEvent[] = runEvents((await readSse(response)).messages);
+      expect(events[0]).toMatchObject({ type: "run.started", policy: "mixed" });
+      const generated = events.filter((event) => event.type === "candidate.generated" && event.round === 2);
+      expect(generated.map((event) => (event.type === "candidate.generated" ? [event.candidate, event.source] : []))).toEqual([
+        ["r2c0", "edit"],
+        ["r2c1", "edit"],
+        ["r2c0s2", "llm"],
+        ["r2c1s2", "llm"],
+      ]);
+      // The model was asked only after the edits had run and failed, and saw the edit it revises.
+      const firstLlm = events.findIndex((event) => event.type === "candidate.generated" && event.source === "llm");
+      const editsRun = events.filter((event, index) => event.type === "candidate.executed" && event.candidate.startsWith("r2c") && !event.candidate.endsWith("s2") && index < firstLlm);
+      expect(editsRun).toHaveLength(2);
+      expect(prompts.length).toBeGreaterThan(0);
+      expect(prompts.every((prompt) => prompt.includes("Round 2"))).toBe(true);
+      const completed = events.at(-1);
+      expect(completed).toMatchObject({ type: "run.completed", status: "solved", solution: { candidate: "r2c0s2", chosen_by: "first_passing" } });
+    });
+  });
+
+  it("answers 422 model_required naming problem.code when there is no program to edit", async () => {
+    await withServer(
+      () => ({ texts: [fenced(RIGHT_ADD)] }),
+      async (server) => {
+        const response = await post(server, { problem: { prompt: "add(a, b)", entry_point: "add", tests: ADD.tests }, policy: "mixed" });
+        expect(response.status).toBe(422);
+        expect(((await response.json()) as { error: unknown }).error).toMatchObject({ code: "model_required", message: expect.stringContaining("give problem.code") });
+        expect(server.fake.requests).toHaveLength(0);
+      },
+    );
+  });
+
+  it("asks the model nothing when an edit passes", async () => {
+    await withServer(
+      () => ({ texts: [fenced(WRONG_ADD)] }),
+      async (server) => {
+        const response = await post(server, { problem: { prompt: "add(a, b)", entry_point: "add", code: WRONG_ADD, tests: ADD.tests }, policy: "mixed", n: 4, rounds: 2 });
+        const result = SolveResult.parse(await response.json());
+        expect(result.status).toBe("solved");
+        expect(result.solution?.code).toBe(RIGHT_ADD);
+        expect(server.fake.requests).toHaveLength(0);
+        expect(result.usage.llm_calls).toBe(0);
+      },
+    );
+  });
+});

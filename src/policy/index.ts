@@ -6,6 +6,7 @@ export { modelFromConfig, toolAgentFromConfig } from "./config.ts";
 export { LangChainToolAgent } from "./agent/langchain-agent.ts";
 export type { AgentOutcome, AgentRequest, AgentTool, ToolAgent } from "./agent/tool-agent.ts";
 export { LlmPolicy } from "./llm-policy.ts";
+export { MixedPolicy } from "./mixed-policy.ts";
 export type { Attempt, Policy, PolicyProblem, Proposal, ProposalSource, ProposedEdit, ProposeRequest, ProposeResult, Sampling } from "./policy.ts";
 export { editCandidates, RepairPolicy, type EditCandidates, type EditTarget, type RepairPolicyOptions } from "./repair/repair-policy.ts";
 export { editFeatures, featureMatrix, POLICY_FEATURE_COUNT, POLICY_FEATURE_NAMES, POLICY_FEATURE_VERSION } from "./repair/features.ts";

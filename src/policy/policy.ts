@@ -128,5 +128,11 @@ export interface Policy {
    * (run-context.ts, trialLimits), so that an edit that loops costs little.
    */
   readonly timesFromGiven?: boolean | undefined;
+  /**
+   * A policy in stages (mixed-policy.ts): within a round each stage proposes
+   * in turn, after the programs of the one before have run, and only while
+   * the round is still open (for the chains still active).
+   */
+  readonly stages?: readonly Policy[] | undefined;
   propose(request: ProposeRequest): Promise<ProposeResult>;
 }

@@ -3,12 +3,12 @@
  * model when one is configured, else the edit search) and how many chains
  * (`n` defaults by policy). Refusals are said before the run starts.
  */
-import type { Policy } from "../policy/index.ts";
+import { MixedPolicy, type Policy } from "../policy/index.ts";
 import { TracefixError } from "../shared/errors.ts";
 import { DEFAULT_CHAINS, type SolveRequest } from "../shared/schema/solve.ts";
 
 /** A policy a run actually uses (auto resolved). */
-export type RunPolicyName = "llm" | "repair";
+export type RunPolicyName = "llm" | "repair" | "mixed";
 
 /** A request as a run reads it: its policy chosen, its chain count settled. */
 export type RunRequest = Omit<SolveRequest, "n" | "policy"> & { readonly n: number; readonly policy: RunPolicyName };
@@ -45,16 +45,20 @@ export function resolveRun(request: SolveRequest, policies: Policies, agent = fa
     if (policies.llm === undefined) throw new TracefixError("model_not_configured", "policy", `policy "llm" needs a language model: set ${MODEL_SETTINGS}`);
     return { request: runRequestOf(request, name), policy: policies.llm };
   }
+  if (name === "mixed" && policies.llm === undefined) {
+    throw new TracefixError("model_not_configured", "policy", `policy "mixed" revises with a language model after the edit search: set ${MODEL_SETTINGS}, or use policy "repair"`);
+  }
   if (request.problem.code === undefined) {
     throw new TracefixError(
       "model_required",
       "policy",
-      request.policy === "repair"
-        ? 'policy "repair" edits a program: give problem.code (the program to repair)'
+      request.policy === "repair" || request.policy === "mixed"
+        ? `policy "${request.policy}" edits a program: give problem.code (the program to repair)`
         : `no language model is configured, and the built-in repair search needs a program: give problem.code, or set ${MODEL_SETTINGS}`,
       { details: { field: "problem.code" } },
     );
   }
   if (policies.repair === undefined) throw new TracefixError("model_not_configured", "policy", "this server has no repair policy");
-  return { request: runRequestOf(request, name), policy: policies.repair };
+  const policy = name === "mixed" && policies.llm !== undefined ? new MixedPolicy(policies.repair, policies.llm) : policies.repair;
+  return { request: runRequestOf(request, name), policy };
 }

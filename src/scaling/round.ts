@@ -9,7 +9,7 @@
 import { setMaxListeners } from "node:events";
 
 import { compareEta, etaStanding } from "../judge/index.ts";
-import { usageOfFailure, type Attempt, type Proposal } from "../policy/index.ts";
+import { usageOfFailure, type Attempt, type Policy, type Proposal } from "../policy/index.ts";
 import { AbortedError } from "../shared/errors.ts";
 import type { RunEventPayload } from "../shared/schema/events.ts";
 import { EventChannel } from "./channel.ts";
@@ -194,14 +194,25 @@ function historyOf(context: RunContext, chain: Chain): { history: readonly Attem
   return { history: chain.attempts, others, key: JSON.stringify([chain.attempts.map(view), others.map(view)]) };
 }
 
+/** One stage of a round: its policy, and how its candidates are named (`r2c0`; a later stage's `r2c0s2`). */
+interface Stage {
+  readonly policy: Policy;
+  readonly suffix: string;
+}
+
+/** A policy's stages in the order they propose (a plain policy is its own one stage). */
+function stagesOf(policy: Policy): Stage[] {
+  return (policy.stages ?? [policy]).map((stage, index) => ({ policy: stage, suffix: index === 0 ? "" : `s${index + 1}` }));
+}
+
 /** One policy request for chains with the same history; their candidates enter the round as they come. */
-async function proposeFor(context: RunContext, state: RoundState, chains: readonly Chain[], made: Map<Chain, Candidate>): Promise<unknown> {
+async function proposeFor(context: RunContext, state: RoundState, stage: Stage, chains: readonly Chain[], made: Map<Chain, Candidate>): Promise<unknown> {
   const { history, others } = historyOf(context, chains[0] as Chain);
   const request = context.request;
-  const planner = context.deps.policy.plansRound === true;
+  const planner = stage.policy.plansRound === true;
   let result;
   try {
-    result = await context.deps.policy.propose({
+    result = await stage.policy.propose({
       problem: context.problem,
       round: state.round,
       history,
@@ -224,7 +235,7 @@ async function proposeFor(context: RunContext, state: RoundState, chains: readon
     // A round planner with fewer programs than chains leaves the rest idle this round.
     if (planner && result.proposals[position] === undefined) return;
     const proposal = result.proposals[position] ?? { code: null, source: "llm", description: "no proposal", reasoning: "" };
-    const candidate = newCandidate(context, state.round, chain.index, proposal, `r${state.round}c${chain.index}`);
+    const candidate = newCandidate(context, state.round, chain.index, proposal, `r${state.round}c${chain.index}${stage.suffix}`);
     made.set(chain, candidate);
     state.channel.push(generatedEvent(candidate, proposal));
     state.evaluations.push(consider(context, state, candidate, chain));
@@ -232,22 +243,30 @@ async function proposeFor(context: RunContext, state: RoundState, chains: readon
   return undefined;
 }
 
+/** Each stage of the policy in turn, while the round is open: a stage's programs run before the next one proposes. */
 async function proposalRound(context: RunContext, state: RoundState): Promise<void> {
+  for (const stage of stagesOf(context.deps.policy)) {
+    if (state.solved !== undefined || context.active().length === 0) return;
+    await stageRound(context, state, stage);
+  }
+}
+
+async function stageRound(context: RunContext, state: RoundState, stage: Stage): Promise<void> {
   const groups = new Map<string, Chain[]>();
   for (const chain of context.active()) {
     // A round planner proposes for every chain in one request.
-    const key = context.deps.policy.plansRound === true ? "round" : historyOf(context, chain).key;
+    const key = stage.policy.plansRound === true ? "round" : historyOf(context, chain).key;
     groups.set(key, [...(groups.get(key) ?? []), chain]);
   }
   const made = new Map<Chain, Candidate>();
-  const failures = (await Promise.all([...groups.values()].map((chains) => proposeFor(context, state, chains, made)))).filter((error) => error !== undefined);
+  const failures = (await Promise.all([...groups.values()].map((chains) => proposeFor(context, state, stage, chains, made)))).filter((error) => error !== undefined);
   await Promise.all(state.evaluations);
   if (context.signal.aborted) throw new AbortedError("scaling");
   // No chain got a program this round: the policy (its endpoint) is failing.
   if (failures.length > 0 && made.size === 0) throw failures[0];
   for (const chain of context.active()) {
     const candidate = made.get(chain);
-    if (candidate === undefined && context.deps.policy.plansRound === true) continue;
+    if (candidate === undefined && stage.policy.plansRound === true) continue;
     chain.attempts.push(
       candidate === undefined
         ? { round: state.round, code: null, feedback: "The model could not be reached for this attempt." }

@@ -199,12 +199,12 @@ export class RunContext {
   }
 
   /** `code` on the public tests (failing ones traced unless the policy traces itself), once per run: a second call gets the first run's report. */
-  executePublic(code: string, signal: AbortSignal): Promise<ExecutionReport> {
+  executePublic(code: string, signal: AbortSignal, limits: Limits = this.trialLimits): Promise<ExecutionReport> {
     let pending = this.executions.get(code);
     if (pending === undefined) {
       this.executionCount += 1;
       // A policy that does not read traces (the edit search traces what it edits) has its programs run untraced.
-      pending = this.deps.executor.execute(this.job(code, this.tests, this.deps.policy.readsTraces !== false), { signal });
+      pending = this.deps.executor.execute(this.job(code, this.tests, this.deps.policy.readsTraces !== false, limits), { signal });
       this.executions.set(code, pending);
       // A cancelled execution must not be reused by a later round.
       pending.catch(() => this.executions.delete(code));
@@ -215,7 +215,8 @@ export class RunContext {
   /** Runs a candidate on the public tests; returns its `candidate.executed` event. */
   async evaluate(candidate: Candidate, signal: AbortSignal): Promise<RunEventPayload> {
     if (candidate.code !== null) {
-      candidate.report = await this.executePublic(candidate.code, signal);
+      // The trial limits fit edits of the given program; a model's program may be another algorithm, and keeps the request's.
+      candidate.report = await this.executePublic(candidate.code, signal, candidate.source === "llm" ? this.request.limits : this.trialLimits);
       if (candidate.source === "given" && this.deps.policy.timesFromGiven === true) this.trialLimits = trialLimitsFrom(this.request.limits, candidate.report);
       candidate.standing = etaStanding(candidate.report);
       candidate.feedback = candidate.report.status === "passed" ? "All tests passed." : this.feedbackFor(candidate.code, candidate.report);

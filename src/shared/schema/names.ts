@@ -15,9 +15,11 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
 /**
  * What proposes the programs: `llm` samples the configured model; `repair`
  * is the built-in trace-guided edit search (no model; needs problem.code);
- * `auto` is the model when one is configured, else the edit search.
+ * `mixed` is each round the edit search, then the model for the chains the
+ * edits did not fix (needs both); `auto` is the model when one is
+ * configured, else the edit search.
  */
-export const POLICY_NAMES = ["auto", "llm", "repair"] as const;
+export const POLICY_NAMES = ["auto", "llm", "repair", "mixed"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** The tools of the agent strategy (architecture/agent.md, "The debugging agent"). */

@@ -71,7 +71,7 @@ export type AgentSettings = z.infer<typeof AgentSettings>;
 /** Chains a model may be asked for per round; the edit search takes more (its programs are cheap). */
 export const MAX_MODEL_CHAINS = 64;
 export const MAX_EDIT_CHAINS = 256;
-export const DEFAULT_CHAINS = { llm: 8, repair: 64 } as const;
+export const DEFAULT_CHAINS = { llm: 8, repair: 64, mixed: 8 } as const;
 
 export const SolveRequest = z.strictObject({
   problem: Problem,
@@ -81,13 +81,13 @@ export const SolveRequest = z.strictObject({
     .describe(
       "sequential: revise until one passes; parallel: N programs, then selection; hybrid: revise N chains, then select among them; agent: N model-driven agents run, trace and inspect code through tools, then select among their submissions",
     ),
-  policy: z.enum(POLICY_NAMES).default("auto").describe("what proposes the programs: auto (the model when configured, else repair), llm, repair"),
+  policy: z.enum(POLICY_NAMES).default("auto").describe("what proposes the programs: auto (the model when configured, else repair), llm, repair (the built-in edit search), mixed (each round the edit search, then the model for the chains it did not fix)"),
   n: z
     .int()
     .min(1)
     .max(MAX_EDIT_CHAINS)
     .optional()
-    .describe(`chains (programs per round): default ${DEFAULT_CHAINS.llm} with a model, ${DEFAULT_CHAINS.repair} with the edit search; at most ${MAX_MODEL_CHAINS} unless policy is repair`),
+    .describe(`chains (programs per round): default ${DEFAULT_CHAINS.llm} with a model (also mixed), ${DEFAULT_CHAINS.repair} with the edit search; at most ${MAX_MODEL_CHAINS} unless policy is repair`),
   rounds: z.int().min(1).max(10).default(4),
   temperature: z.number().min(0).max(2).default(0.7),
   max_tokens: z.int().min(16).max(65_536).default(2_048),
@@ -105,7 +105,7 @@ export const SolveRequest = z.strictObject({
   if (request.n !== undefined && request.n > MAX_MODEL_CHAINS && request.policy !== "repair") {
     context.addIssue({ code: "custom", path: ["n"], message: `at most ${MAX_MODEL_CHAINS} chains unless policy is "repair"` });
   }
-  if (request.strategy === "agent" && request.policy === "repair") {
+  if (request.strategy === "agent" && (request.policy === "repair" || request.policy === "mixed")) {
     context.addIssue({ code: "custom", path: ["policy"], message: 'the agent strategy is driven by a language model: policy "auto" or "llm"' });
   }
   if (request.problem.tests.length === 0 && !request.problem.doctests) {
