@@ -170,13 +170,20 @@ describe("the fixing edit of a small buggy program is among its edits", () => {
 
   it("awaits the callbacks of an async forEach by making it a for...of loop", () => {
     const sum = `async function total(values, load) {\n  let sum = 0;\n  values.forEach(async (value, index) => {\n    sum += await load(value, index);\n  });\n  return sum;\n}\n`;
-    const loop = find(editsOf(sum, at(3)), { line: 3, operator: "call", before: "values.forEach(async (value, index) => {", after: "for (const [index, value] of values.entries())" });
-    expect(loop?.code).toBe(sum.replace("values.forEach(async (value, index) => {", "for (const [index, value] of values.entries()) {").replace("  });", "  }"));
-    // Not in a function that cannot await, not for a callback that returns (its return would end the loop's function).
-    const plain = sum.replace("async function", "function");
-    expect(editsOf(plain, at(3)).filter((edit) => edit.after.startsWith("for ("))).toEqual([]);
-    const returning = sum.replace("sum += await load(value, index);", "if (!value) return;\n    sum += await load(value, index);");
-    expect(editsOf(returning, at(3)).filter((edit) => edit.after.startsWith("for ("))).toEqual([]);
+    const loop = find(editsOf(sum, at(3)), { line: 3, operator: "call", before: "values.forEach(async (value, index) => {", after: "for (let [index, value] of values.entries())" });
+    expect(loop?.code).toBe(sum.replace("values.forEach(async (value, index) => {", "for (let [index, value] of values.entries()) {").replace("  });", "  }"));
+    // One parameter: the values, as forEach gives them for a Map or a Set too; an expression body is awaited.
+    const one = "async function all(items, save) {\n  items.forEach(async (item) => save(item));\n}\n";
+    expect(find(editsOf(one, at(2)), { line: 2, operator: "call", before: "items.forEach(async (item) => save(item));", after: "for (let item of items.values())" })?.code).toBe(
+      "async function all(items, save) {\n  for (let item of items.values()) { await (save(item)); }\n}\n",
+    );
+    // Not where the loop would change the program's meaning: a function that cannot await, a callback that
+    // returns (its return would end the function) or declares a var, a list that names the parameter.
+    const loops = (code: string) => editsOf(code, at(3)).filter((edit) => edit.after.startsWith("for ("));
+    expect(loops(sum.replace("async function", "function"))).toEqual([]);
+    expect(loops(sum.replace("sum += await load(value, index);", "if (!value) return;\n    sum += await load(value, index);"))).toEqual([]);
+    expect(loops(sum.replace("sum += await load(value, index);", "var got = await load(value, index);\n    sum += got;"))).toEqual([]);
+    expect(loops(sum.replace("values.forEach(async (value, index)", "values.forEach(async (values, index)"))).toEqual([]);
   });
 
   it("splits words at runs of spaces or of non-word characters, and reads a list's first element", () => {
@@ -282,9 +289,9 @@ describe("operators", () => {
     expect(edits.map((edit) => `${edit.line}:${edit.before}->${edit.after}`)).toEqual(["2:a->b", "2:b->a", "3:c->a", "3:c->b"]);
   });
 
-  it("replace a callback's names by its own first, then by the enclosing function's, never by the function itself", () => {
-    const code = "function f(rows, n) {\n  return rows.map((row) => row.map((cell) => cell * n));\n}\n";
-    const edits = editsOf(code, at(2)).filter((edit) => edit.operator === "variable" && edit.before === "row");
+  it("replace a callback's names by its own first, then by the enclosing function's values, never by a function declared around it", () => {
+    const code = "function square(x) {\n  return x * x;\n}\nfunction f(rows, n) {\n  return rows.map((row) => row.map((cell) => cell * n));\n}\n";
+    const edits = editsOf(code, at(5)).filter((edit) => edit.operator === "variable" && edit.before === "row");
     expect(edits.map((edit) => edit.after)).toEqual(["rows", "n"]);
   });
 

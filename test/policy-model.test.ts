@@ -221,6 +221,14 @@ describe("loading a policy model", () => {
     const renamed = await loadError(copyWith("renamed", (metadata) => (metadata["output"] = { name: "scores" })));
     expect(renamed.code).toBe("policy_model_mismatch");
     expect(renamed.message).toContain("outputs [score]");
+    const unknownLanguage = await loadError(copyWith("cobol", (metadata) => (metadata["languages"] = "cobol")));
+    expect(unknownLanguage.code).toBe("policy_model_mismatch");
+    expect(unknownLanguage.message).toContain('"cobol"');
+  });
+
+  it("says which languages it orders: the shipped model learnt Python's edits only", () => {
+    expect(model.languages).toEqual(["python"]);
+    expect(model.status).toMatchObject({ languages: ["python"] });
   });
 
   it("orders the repair policy: its description names the order it was given", () => {

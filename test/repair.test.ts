@@ -162,6 +162,10 @@ describe("POST /v1/solve with no model", () => {
     expect(mixed.status).toBe(503);
     expect(await errorOf(mixed)).toMatchObject({ code: "model_not_configured", message: expect.stringContaining('use policy "repair"') });
     expect((await solve({ problem, policy: "mixed", n: 100 })).status).toBe(400);
+    // Parallel never revises, and a repair's round 1 is the given program: nothing would be repaired.
+    const parallel = await solve({ problem, policy: "repair", strategy: "parallel" });
+    expect(parallel.status).toBe(400);
+    expect(((await parallel.json()) as { error: { field?: string; message: string } }).error).toMatchObject({ field: "strategy", message: expect.stringContaining("sequential") });
     const many = await solve({ problem, n: 100 });
     expect(many.status).toBe(400);
     expect(((await many.json()) as { error: { field?: string } }).error.field).toBe("n");

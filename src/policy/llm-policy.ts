@@ -81,7 +81,8 @@ export class LlmPolicy implements Policy {
     return {
       code,
       source: "llm",
-      description: request.history.length === 0 ? "sampled from the model" : `revised by the model after round ${request.round - 1}`,
+      // The attempt revised: the previous round's, or (mixed) this round's edit.
+      description: request.history.length === 0 ? "sampled from the model" : `revised by the model after round ${request.history.at(-1)?.round ?? request.round - 1}`,
       reasoning: code === null && extracted.source === "whole" ? completion.text : thinking,
       parent: request.history.at(-1)?.code ?? null,
       ...(completion.finishReason === undefined ? {} : { finishReason: completion.finishReason }),

@@ -5,10 +5,9 @@
  */
 import { MixedPolicy, type Policy } from "../policy/index.ts";
 import { TracefixError } from "../shared/errors.ts";
+import type { RunPolicyName } from "../shared/schema/names.ts";
 import { DEFAULT_CHAINS, type SolveRequest } from "../shared/schema/solve.ts";
 
-/** A policy a run actually uses (auto resolved). */
-export type RunPolicyName = "llm" | "repair" | "mixed";
 
 /** A request as a run reads it: its policy chosen, its chain count settled. */
 export type RunRequest = Omit<SolveRequest, "n" | "policy"> & { readonly n: number; readonly policy: RunPolicyName };

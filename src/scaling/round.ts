@@ -243,15 +243,28 @@ async function proposeFor(context: RunContext, state: RoundState, stage: Stage, 
   return undefined;
 }
 
-/** Each stage of the policy in turn, while the round is open: a stage's programs run before the next one proposes. */
+/**
+ * Each stage of the policy in turn, while the round is open: a stage's
+ * programs run before the next one proposes. The round fails only when no
+ * stage made a program: a model that cannot be reached after the edit
+ * search's stage (mixed) leaves its chains without a revision this round,
+ * not the run without its edits.
+ */
 async function proposalRound(context: RunContext, state: RoundState): Promise<void> {
+  let made = 0;
+  let failure: unknown;
   for (const stage of stagesOf(context.deps.policy)) {
-    if (state.solved !== undefined || context.active().length === 0) return;
-    await stageRound(context, state, stage);
+    if (state.solved !== undefined || context.active().length === 0) break;
+    const outcome = await stageRound(context, state, stage);
+    made += outcome.made;
+    failure ??= outcome.failure;
   }
+  // No chain got a program this round: the policy (its endpoint) is failing.
+  if (failure !== undefined && made === 0) throw failure;
 }
 
-async function stageRound(context: RunContext, state: RoundState, stage: Stage): Promise<void> {
+/** One stage's proposals, run; how many programs it made and the first proposal request that failed. */
+async function stageRound(context: RunContext, state: RoundState, stage: Stage): Promise<{ made: number; failure: unknown }> {
   const groups = new Map<string, Chain[]>();
   for (const chain of context.active()) {
     // A round planner proposes for every chain in one request.
@@ -262,8 +275,6 @@ async function stageRound(context: RunContext, state: RoundState, stage: Stage):
   const failures = (await Promise.all([...groups.values()].map((chains) => proposeFor(context, state, stage, chains, made)))).filter((error) => error !== undefined);
   await Promise.all(state.evaluations);
   if (context.signal.aborted) throw new AbortedError("scaling");
-  // No chain got a program this round: the policy (its endpoint) is failing.
-  if (failures.length > 0 && made.size === 0) throw failures[0];
   for (const chain of context.active()) {
     const candidate = made.get(chain);
     if (candidate === undefined && stage.policy.plansRound === true) continue;
@@ -273,6 +284,7 @@ async function stageRound(context: RunContext, state: RoundState, stage: Stage):
         : attemptOf(state.round, candidate),
     );
   }
+  return { made: made.size, failure: failures[0] };
 }
 
 /**

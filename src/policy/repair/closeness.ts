@@ -7,12 +7,22 @@
  */
 import type { ExecutionReport, TestReport } from "../../shared/schema/execution.ts";
 
-/** Pieces compared per answer: a long output is judged by its head (the cost stays bounded). */
+/** Pieces compared per answer, and characters read of it: a long output is judged by its head (the cost stays bounded). */
 const MAX_PIECES = 2_000;
+const MAX_CHARS = 64 * 1024;
 
-/** An answer's pieces: its lines when it has several (printed output), else its words and punctuation (a value's repr). */
-function piecesOf(text: string): string[] {
-  const pieces = text.includes("\n") ? text.split("\n").map((line) => line.trimEnd()).filter((line) => line !== "") : (text.match(/\w+|[^\s\w]/g) ?? []);
+/** How an answer is cut into pieces: lines when the expected one prints several, else words and punctuation (a value's repr, a one-line output). */
+type PieceMode = "lines" | "words";
+
+function modeOf(expected: string): PieceMode {
+  let lines = 0;
+  for (const line of expected.slice(0, MAX_CHARS).split("\n")) if (line.trim() !== "" && ++lines > 1) return "lines";
+  return "words";
+}
+
+function piecesOf(text: string, mode: PieceMode): string[] {
+  const head = text.slice(0, MAX_CHARS);
+  const pieces = mode === "lines" ? head.split("\n").map((line) => line.trimEnd()).filter((line) => line !== "") : (head.match(/\w+|[^\s\w]/g) ?? []);
   return pieces.slice(0, MAX_PIECES);
 }
 
@@ -35,11 +45,18 @@ function dice(left: readonly string[], right: readonly string[]): number {
 function testCloseness(test: TestReport): number {
   if (test.status === "passed") return 1;
   if (test.status !== "wrong_answer" || test.expected === null || test.actual === null) return 0;
-  return dice(piecesOf(test.expected), piecesOf(test.actual));
+  const mode = modeOf(test.expected);
+  return dice(piecesOf(test.expected, mode), piecesOf(test.actual, mode));
 }
+
+/** Reports are not changed once made: each one's closeness is worked out once, however many rounds rank it. */
+const computed = new WeakMap<ExecutionReport, number>();
 
 /** The mean over the report's tests, 0..1 (a passing test counts 1, a failure other than a wrong answer 0). */
 export function answerCloseness(report: ExecutionReport): number {
-  if (report.tests.length === 0) return 0;
-  return report.tests.reduce((sum, test) => sum + testCloseness(test), 0) / report.tests.length;
+  const known = computed.get(report);
+  if (known !== undefined) return known;
+  const closeness = report.tests.length === 0 ? 0 : report.tests.reduce((sum, test) => sum + testCloseness(test), 0) / report.tests.length;
+  computed.set(report, closeness);
+  return closeness;
 }

@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { TracefixError, type ErrorCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { Language } from "../../shared/schema/execution.ts";
+import { LANGUAGES } from "../../shared/schema/names.ts";
 import { featureMismatch, openOnnxSession, runOnnx, tensorMismatch, type InferenceSession, type OnnxProvider } from "../../shared/onnx.ts";
 import { featureMatrix, POLICY_FEATURE_COUNT, POLICY_FEATURE_NAMES, POLICY_FEATURE_VERSION } from "./features.ts";
 import type { EditOrder, RankedEdit } from "./order.ts";
@@ -159,6 +160,10 @@ function readMetadata(directory: string): PolicyModelMetadata {
   if (mismatch !== undefined) throw new PolicyModelError("policy_model_mismatch", `the policy model in ${directory} ${mismatch}: retrain it (${POLICY_MODEL_REBUILD})`);
   if (typeof metadata.model !== "string" || typeof metadata.input?.name !== "string" || typeof metadata.output?.name !== "string") {
     throw new PolicyModelError("policy_model_mismatch", `the policy model metadata in ${directory} does not name its model file, input and output`);
+  }
+  const languages: unknown = metadata.languages;
+  if (languages !== undefined && !(Array.isArray(languages) && languages.length > 0 && languages.every((language) => (LANGUAGES as readonly unknown[]).includes(language)))) {
+    throw new PolicyModelError("policy_model_mismatch", `the policy model metadata in ${directory} names languages ${JSON.stringify(languages)}: a non-empty list of ${LANGUAGES.join(", ")}`);
   }
   return metadata;
 }

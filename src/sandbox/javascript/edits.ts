@@ -106,6 +106,8 @@ interface Declaration {
   readonly at: number;
   readonly from: number;
   readonly to: number;
+  /** A function or class declaration's own name (not a value a closure would mean to read). */
+  readonly declaresCode?: boolean;
 }
 
 /** What a function (or the program) declares and holds, for the edits that draw on it. */
@@ -248,9 +250,9 @@ function declarationOf(ref: Ref, name: string): Declaration | undefined {
     case "FunctionExpression":
     case "ArrowFunctionExpression":
       if (binding.key === "params") return { name, at: -1, from: whole.start, to: whole.end };
-      return binding.key === "id" && owner.node.type === "FunctionDeclaration" ? { name, at: -1, from: whole.start, to: whole.end } : undefined;
+      return binding.key === "id" && owner.node.type === "FunctionDeclaration" ? { name, at: -1, from: whole.start, to: whole.end, declaresCode: true } : undefined;
     case "ClassDeclaration":
-      return binding.key === "id" ? { name, at: owner.node.end, ...blockRange(owner) } : undefined;
+      return binding.key === "id" ? { name, at: owner.node.end, ...blockRange(owner), declaresCode: true } : undefined;
     case "CatchClause":
       return binding.key === "param" ? { name, at: ref.node.start, from: owner.node.start, to: owner.node.end } : undefined;
     case "ImportSpecifier":
@@ -281,21 +283,20 @@ function blockRange(declaration: Ref): { from: number; to: number } {
 
 /**
  * Names visible at the node: its own function's, the nearest declaration
- * first, then hoisted ones; then those of each enclosing function outwards
- * (a callback reads the array its caller maps over). The program's own
- * top-level names count as a function's too.
+ * first, then hoisted ones; then the values of each enclosing function
+ * outwards (a callback reads the array its caller maps over), without the
+ * functions and classes declared there: a closure rarely meant one of those
+ * where it reads a value, and every one of them would be an edit of each
+ * read. The program's own top-level names count as a function's too.
  */
 function visibleNames(ref: Ref): string[] {
   const at = ref.node.start;
   const names: string[] = [];
-  const around = new Set<string>();
   for (let scope: Scope | undefined = ref.scope; scope !== undefined; scope = scope.enclosing) {
-    const visible = scope.declarations.filter((item) => item.from <= at && at < item.to && item.at <= at && (scope === ref.scope || !around.has(item.name)));
+    const own = scope === ref.scope;
+    const visible = scope.declarations.filter((item) => item.from <= at && at < item.to && item.at <= at && (own || item.declaresCode !== true));
     visible.sort((left, right) => right.at - left.at);
     names.push(...visible.map((item) => item.name));
-    const owner = scope.owner;
-    // The functions the node sits in are not values it meant to read (`matrix` → `transpose`).
-    if ((owner.type === "FunctionDeclaration" || owner.type === "FunctionExpression") && owner.id) around.add(owner.id.name);
   }
   return [...new Set(names)];
 }
@@ -824,43 +825,61 @@ function* callSibling(ref: Ref, program: Program): Iterable<Candidate> {
   yield* awaitedLoop(ref, program);
 }
 
-/** Whether a callback's body returns from the callback (a `return` outside its nested functions). */
-function returnsFrom(body: acorn.AnyNode): boolean {
+/** Whether a node of `body` outside its nested functions matches (a `return` or a `var` of the callback itself). */
+function holdsOwn(body: acorn.AnyNode, matches: (node: acorn.AnyNode) => boolean): boolean {
   const pending: acorn.AnyNode[] = [body];
   while (pending.length > 0) {
     const node = pending.pop() as acorn.AnyNode;
-    if (node.type === "ReturnStatement") return true;
+    if (matches(node)) return true;
     if (node !== body && FUNCTION_TYPES.has(node.type)) continue;
     for (const child of childrenOf(node)) pending.push(child.node);
   }
   return false;
 }
 
-function isAsyncScope(program: Program, scope: Scope): boolean {
+/** Whether an identifier named one of `names` occurs in `node` (nested functions included). */
+function mentions(node: acorn.AnyNode, names: readonly string[]): boolean {
+  const pending: acorn.AnyNode[] = [node];
+  while (pending.length > 0) {
+    const current = pending.pop() as acorn.AnyNode;
+    if (current.type === "Identifier" && names.includes(current.name)) return true;
+    for (const child of childrenOf(current)) pending.push(child.node);
+  }
+  return false;
+}
+
+/** A function that may await (top-level `await` is not available in the sandbox: architecture/javascript.md). */
+function isAsyncScope(scope: Scope): boolean {
   const owner = scope.owner;
-  if (owner.type === "Program") return program.sourceType === "module";
   return FUNCTION_TYPES.has(owner.type) && (owner as acorn.Function).async;
 }
 
 /**
- * `xs.forEach(async (x, i) => { … })` → `for (const [i, x] of xs.entries()) { … }`:
- * forEach does not wait for an async callback, so what follows the call
- * runs before any of its awaits (a total still 0). Only in a function that
- * may await, for an arrow callback with plain parameters that returns nothing.
+ * `xs.forEach(async (x, i) => { … })` → `for (let [i, x] of xs.entries()) { … }`
+ * (one parameter: `for (let x of xs.values())`, which is what forEach hands
+ * a Map's or a Set's callback too): forEach does not wait for an async
+ * callback, so what follows the call runs before any of its awaits (a total
+ * still 0). Only in a function that may await, for an arrow callback with
+ * plain parameters that the list does not name, that neither returns nor
+ * declares a `var` (the loop's body is the function's own); `let`, as the
+ * callback may assign its parameters; an expression body is awaited.
  */
 function* awaitedLoop(ref: Ref, program: Program): Iterable<Candidate> {
   const node = ref.node;
   const statement = ref.parent?.node;
   if (node.type !== "CallExpression" || propertyName(node.callee) !== "forEach" || statement?.type !== "ExpressionStatement" || node.callee.type !== "MemberExpression") return;
   const callback = node.arguments[0];
-  if (node.arguments.length !== 1 || callback?.type !== "ArrowFunctionExpression" || !callback.async || !isAsyncScope(program, ref.scope)) return;
+  if (node.arguments.length !== 1 || callback?.type !== "ArrowFunctionExpression" || !callback.async || !isAsyncScope(ref.scope)) return;
   const names = callback.params.map((param) => (param.type === "Identifier" ? param.name : undefined));
-  if (names.length < 1 || names.length > 2 || names.includes(undefined) || returnsFrom(callback.body)) return;
-  const [value, index] = names as string[];
+  if (names.length < 1 || names.length > 2 || names.includes(undefined)) return;
   const list = node.callee.object;
+  if (list.type === "Super" || mentions(list, names as string[])) return;
+  if (holdsOwn(callback.body, (inner) => inner.type === "ReturnStatement" || (inner.type === "VariableDeclaration" && inner.kind === "var"))) return;
+  const [value, index] = names as string[];
   const listText = list.type === "Identifier" || list.type === "MemberExpression" || list.type === "CallExpression" ? sourceOf(program, list) : `(${sourceOf(program, list)})`;
-  const head = index === undefined ? `for (const ${value} of ${listText})` : `for (const [${index}, ${value}] of ${listText}.entries())`;
-  const body = callback.body.type === "BlockStatement" ? sourceOf(program, callback.body) : `{ ${sourceOf(program, callback.body)}; }`;
+  const head = index === undefined ? `for (let ${value} of ${listText}.values())` : `for (let [${index}, ${value}] of ${listText}.entries())`;
+  const expression = callback.body;
+  const body = expression.type === "BlockStatement" ? sourceOf(program, expression) : `{ ${expression.type === "AwaitExpression" ? "" : "await "}(${sourceOf(program, expression)}); }`;
   yield statementEdit("call", program, statement, { start: statement.start, end: statement.end, text: `${head} ${body}` }, { before: sourceOf(program, statement), after: head });
 }
 

@@ -21,6 +21,9 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
  */
 export const POLICY_NAMES = ["auto", "llm", "repair", "mixed"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+/** The policies a run is kept under: `auto` is resolved before a run starts. */
+export const RUN_POLICY_NAMES = ["llm", "repair", "mixed"] as const satisfies readonly PolicyName[];
+export type RunPolicyName = (typeof RUN_POLICY_NAMES)[number];
 
 /** The tools of the agent strategy (architecture/agent.md, "The debugging agent"). */
 export const AGENT_TOOLS = ["run_tests", "trace_test", "inspect", "submit"] as const;

@@ -1,7 +1,7 @@
 /** GET /v1/runs and GET /v1/runs/{id}/preferences: the kept runs and the preference pairs they yield. */
 import { z } from "zod";
 
-import { LANGUAGES, STRATEGY_NAMES } from "./names.ts";
+import { LANGUAGES, RUN_POLICY_NAMES, STRATEGY_NAMES } from "./names.ts";
 
 export const RunStatus = z.enum(["running", "solved", "unsolved", "failed"]);
 
@@ -11,7 +11,7 @@ const isoTime = z.iso.datetime({ offset: true }).describe("ISO 8601, e.g. 2026-1
 const RunFilterFields = {
   status: RunStatus.optional().describe("only the runs in this state"),
   strategy: z.enum(STRATEGY_NAMES).optional(),
-  policy: z.enum(["llm", "repair"]).optional().describe("what proposed the programs (auto resolved)"),
+  policy: z.enum(RUN_POLICY_NAMES).optional().describe("what proposed the programs (auto resolved)"),
   language: z.enum(LANGUAGES).optional(),
   since: isoTime.optional().describe("runs created at or after this time"),
   until: isoTime.optional().describe("runs created before this time"),

@@ -108,6 +108,10 @@ export const SolveRequest = z.strictObject({
   if (request.strategy === "agent" && (request.policy === "repair" || request.policy === "mixed")) {
     context.addIssue({ code: "custom", path: ["policy"], message: 'the agent strategy is driven by a language model: policy "auto" or "llm"' });
   }
+  // Round 1 of a repair is the given program itself, and parallel has no round after it.
+  if (request.strategy === "parallel" && request.problem.code !== undefined) {
+    context.addIssue({ code: "custom", path: ["strategy"], message: 'parallel samples n programs once and never revises: to repair problem.code use "sequential" (the default) or "hybrid"' });
+  }
   if (request.problem.tests.length === 0 && !request.problem.doctests) {
     context.addIssue({ code: "custom", path: ["problem", "tests"], message: "give public tests (or set problem.doctests to take them from the prompt)" });
   }
