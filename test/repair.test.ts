@@ -131,6 +131,23 @@ describe("POST /v1/solve with no model", () => {
     expect(result.solution?.round).toBeGreaterThanOrEqual(3);
   });
 
+  it("proposes the same candidates in the same order for the same request (no randomness in the search)", async () => {
+    const code = "def count_big(xs, limit):\n    count = 1\n    for x in xs:\n        if x < limit:\n            count += 1\n    return count\n";
+    const tests = [
+      { kind: "call", args: [[1, 5, 9], 4], expected: 2 },
+      { kind: "call", args: [[10, 20], 15], expected: 1 },
+      { kind: "call", args: [[4, 4], 4], expected: 0 },
+    ];
+    const candidates = async (): Promise<string[]> => {
+      const response = await solve({ problem: { prompt: "count elements above limit", entry_point: "count_big", code, tests }, policy: "repair", n: 16, rounds: 3, stream: true });
+      const events: RunEvent[] = runEvents((await readSse(response)).messages);
+      return events.flatMap((event) => (event.type === "candidate.generated" ? [`${event.candidate} ${event.description}`] : []));
+    };
+    const first = await candidates();
+    expect(first.length).toBeGreaterThan(16);
+    expect(await candidates()).toEqual(first);
+  });
+
   it("builds on the edit whose printed output comes nearer when no edit passes more tests (two bugs, one stdio test)", async () => {
     // Each bug alone spoils one of the two printed lines: every single edit fails the one test,
     // and only how much of the output is right tells the two half-fixes from the rest.
