@@ -8,6 +8,7 @@ import { datasetPath, loadDataset, testsOf, type DatasetRecord } from "../src/da
 import type { PythonPool } from "../src/sandbox/index.ts";
 import type { RunEvent } from "../src/shared/schema/events.ts";
 import type { TestSpec } from "../src/shared/schema/execution.ts";
+import { RunList } from "../src/shared/schema/runs.ts";
 import { SolveResult } from "../src/shared/schema/solve.ts";
 import { ADD, RIGHT_ADD, WRONG_ADD } from "./fixtures/add.ts";
 import { fenced, lastUserMessage, type Script } from "./support/fake-llm.ts";
@@ -442,6 +443,10 @@ describe('policy "mixed": the edit search first, then the model for the chains i
         expect(result.solution?.code).toBe(RIGHT_ADD);
         expect(server.fake.requests).toHaveLength(0);
         expect(result.usage.llm_calls).toBe(0);
+        // The run is kept as a mixed one, and the runs API filters by it.
+        const listed = RunList.parse(await (await fetch(`${server.url}/v1/runs?policy=mixed`)).json()).runs;
+        expect(listed.map((run) => [run.run_id, run.policy])).toEqual([[result.run_id, "mixed"]]);
+        expect(RunList.parse(await (await fetch(`${server.url}/v1/runs?policy=repair`)).json()).runs).toEqual([]);
       },
     );
   });
