@@ -289,7 +289,18 @@ function blockRange(declaration: Ref): { from: number; to: number } {
  * where it reads a value, and every one of them would be an edit of each
  * read. The program's own top-level names count as a function's too.
  */
-function visibleNames(ref: Ref): string[] {
+function visibleNames(ref: Ref): readonly string[] {
+  const known = visibleAt.get(ref);
+  if (known !== undefined) return known;
+  const names = namesVisibleAt(ref);
+  visibleAt.set(ref, names);
+  return names;
+}
+
+/** Several edits of one node read its visible names (isLocalRead, variable, the modulo wrap): worked out once per node. */
+const visibleAt = new WeakMap<Ref, readonly string[]>();
+
+function namesVisibleAt(ref: Ref): string[] {
   const at = ref.node.start;
   const names: string[] = [];
   for (let scope: Scope | undefined = ref.scope; scope !== undefined; scope = scope.enclosing) {
@@ -825,26 +836,22 @@ function* callSibling(ref: Ref, program: Program): Iterable<Candidate> {
   yield* awaitedLoop(ref, program);
 }
 
-/** Whether a node of `body` outside its nested functions matches (a `return` or a `var` of the callback itself). */
-function holdsOwn(body: acorn.AnyNode, matches: (node: acorn.AnyNode) => boolean): boolean {
-  const pending: acorn.AnyNode[] = [body];
+/**
+ * The nodes of `root`, root first, without recursion; with `ownOnly`, none
+ * inside its nested functions and static blocks (what belongs to another scope).
+ */
+function* nodesWithin(root: acorn.AnyNode, ownOnly: boolean): IterableIterator<acorn.AnyNode> {
+  const pending: acorn.AnyNode[] = [root];
   while (pending.length > 0) {
     const node = pending.pop() as acorn.AnyNode;
-    if (matches(node)) return true;
-    if (node !== body && FUNCTION_TYPES.has(node.type)) continue;
+    yield node;
+    if (ownOnly && node !== root && isScopeNode(node)) continue;
     for (const child of childrenOf(node)) pending.push(child.node);
   }
-  return false;
 }
 
-/** Whether an identifier named one of `names` occurs in `node` (nested functions included). */
-function mentions(node: acorn.AnyNode, names: readonly string[]): boolean {
-  const pending: acorn.AnyNode[] = [node];
-  while (pending.length > 0) {
-    const current = pending.pop() as acorn.AnyNode;
-    if (current.type === "Identifier" && names.includes(current.name)) return true;
-    for (const child of childrenOf(current)) pending.push(child.node);
-  }
+function anyNode(root: acorn.AnyNode, ownOnly: boolean, matches: (node: acorn.AnyNode) => boolean): boolean {
+  for (const node of nodesWithin(root, ownOnly)) if (matches(node)) return true;
   return false;
 }
 
@@ -873,8 +880,10 @@ function* awaitedLoop(ref: Ref, program: Program): Iterable<Candidate> {
   const names = callback.params.map((param) => (param.type === "Identifier" ? param.name : undefined));
   if (names.length < 1 || names.length > 2 || names.includes(undefined)) return;
   const list = node.callee.object;
-  if (list.type === "Super" || mentions(list, names as string[])) return;
-  if (holdsOwn(callback.body, (inner) => inner.type === "ReturnStatement" || (inner.type === "VariableDeclaration" && inner.kind === "var"))) return;
+  // The loop's variable would shadow a name the list reads (`node.children.forEach(async (node) => …)`).
+  if (list.type === "Super" || anyNode(list, false, (inner) => inner.type === "Identifier" && names.includes(inner.name))) return;
+  // The loop's body is the function's own: a return would end it, a var would land in it.
+  if (anyNode(callback.body, true, (inner) => inner.type === "ReturnStatement" || (inner.type === "VariableDeclaration" && inner.kind === "var"))) return;
   const [value, index] = names as string[];
   const listText = list.type === "Identifier" || list.type === "MemberExpression" || list.type === "CallExpression" ? sourceOf(program, list) : `(${sourceOf(program, list)})`;
   const head = index === undefined ? `for (let ${value} of ${listText}.values())` : `for (let [${index}, ${value}] of ${listText}.entries())`;
@@ -1152,12 +1161,9 @@ function copySources(ref: Ref, program: Program): acorn.AnyNode[] {
 /** Divisors a statement divides by (`a / b`, `a % b`), as the names they are. */
 function divisorsIn(node: acorn.AnyNode): string[] {
   const found = new Set<string>();
-  const stack: acorn.AnyNode[] = [node];
-  while (stack.length > 0 && found.size < MAX_GUARDED_DIVISORS) {
-    const current = stack.pop() as acorn.AnyNode;
+  for (const current of nodesWithin(node, true)) {
+    if (found.size >= MAX_GUARDED_DIVISORS) break;
     if (current.type === "BinaryExpression" && (current.operator === "/" || current.operator === "%") && current.right.type === "Identifier") found.add(current.right.name);
-    if (isScopeNode(current) && current !== node) continue;
-    for (const child of childrenOf(current)) stack.push(child.node);
   }
   return [...found];
 }
