@@ -407,6 +407,10 @@ class Tree:
         scope = self.scope_of(node)
         return self.cached(("names", id(scope)), lambda: self._names_from(scope))
 
+    def other_names(self, node):
+        """The names in scope at a Name node, without its own."""
+        return [name for name in self.names_in_scope(node) if name != node.id]
+
     def _names_from(self, scope):
         names = {}
         while True:
@@ -809,7 +813,7 @@ def variable_edits(tree, line):
     for node in tree.nodes(line, ast.Name):
         if not isinstance(node.ctx, ast.Load) or is_call_target(tree, node):
             continue
-        choices = [name for name in tree.names_in_scope(node) if name != node.id]
+        choices = tree.other_names(node)
         for name in choices[:MAX_CHOICES]:
             yield replacement(tree, "variable", node, name, ATOM)
 
@@ -835,7 +839,7 @@ def adjusted_argument_edits(tree, line):
         parent, field = tree.parent(node)
         if not isinstance(node.ctx, ast.Load) or (type(parent).__name__, field) != ("Call", "args"):
             continue
-        for name in [name for name in tree.names_in_scope(node) if name != node.id][:MAX_CHOICES]:
+        for name in tree.other_names(node)[:MAX_CHOICES]:
             for symbol in ("-", "+"):
                 yield replacement(tree, "variable", node, f"{node.id} {symbol} {name}", _BINARY_PRECEDENCE[ast.Add])
 
@@ -1114,7 +1118,7 @@ def slice_edits(tree, line):
         parent, field = tree.parent(node)
         if not isinstance(node.ctx, ast.Load) or (type(parent).__name__, field) not in _SLICED_FIELDS:
             continue
-        starts = ["1", *[name for name in tree.names_in_scope(node) if name != node.id][:MAX_SWAPS]]
+        starts = ["1", *tree.other_names(node)[:MAX_SWAPS]]
         for start in starts:
             yield replacement(tree, "wrap", node, f"{node.id}[{start}:]", ATOM)
 
