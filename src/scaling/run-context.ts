@@ -114,8 +114,8 @@ export class RunContext {
   readonly tests: TestSpec[];
   private readonly deadline: AbortSignal;
   private readonly startedAt = performance.now();
-  /** The same program is run once per run (the public tests do not change). */
-  private readonly executions = new Map<string, Promise<ExecutionReport>>();
+  /** The same program is run once per run and limits (the public tests do not change; a mixed run's model programs keep the request's limits, its edits trial ones). */
+  private readonly executions = new Map<Limits, Map<string, Promise<ExecutionReport>>>();
   /** The limits candidates run with: the request's, or (timesFromGiven) ones taken from the given program's times. */
   private trialLimits: Limits;
   private tokens: TokenUsage = NO_USAGE;
@@ -200,14 +200,20 @@ export class RunContext {
 
   /** `code` on the public tests (failing ones traced unless the policy traces itself), once per run: a second call gets the first run's report. */
   executePublic(code: string, signal: AbortSignal, limits: Limits = this.trialLimits): Promise<ExecutionReport> {
-    let pending = this.executions.get(code);
+    let byCode = this.executions.get(limits);
+    if (byCode === undefined) {
+      byCode = new Map();
+      this.executions.set(limits, byCode);
+    }
+    let pending = byCode.get(code);
     if (pending === undefined) {
       this.executionCount += 1;
       // A policy that does not read traces (the edit search traces what it edits) has its programs run untraced.
       pending = this.deps.executor.execute(this.job(code, this.tests, this.deps.policy.readsTraces !== false, limits), { signal });
-      this.executions.set(code, pending);
+      byCode.set(code, pending);
       // A cancelled execution must not be reused by a later round.
-      pending.catch(() => this.executions.delete(code));
+      const cached = byCode;
+      pending.catch(() => cached.delete(code));
     }
     return pending;
   }
