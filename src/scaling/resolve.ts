@@ -1,13 +1,13 @@
 /**
  * From a request to a run: which policy proposes (`policy: auto` is the
- * model when one is configured, else the edit search) and how many chains
- * (`n` defaults by policy). Refusals are said before the run starts.
+ * model when one is configured, else the edit search; `mixed` is the edit
+ * search and the model in stages) and how many chains (`n` defaults by
+ * policy). Refusals are said before the run starts.
  */
 import { MixedPolicy, type Policy } from "../policy/index.ts";
 import { TracefixError } from "../shared/errors.ts";
 import type { RunPolicyName } from "../shared/schema/names.ts";
 import { DEFAULT_CHAINS, type SolveRequest } from "../shared/schema/solve.ts";
-
 
 /** A request as a run reads it: its policy chosen, its chain count settled. */
 export type RunRequest = Omit<SolveRequest, "n" | "policy"> & { readonly n: number; readonly policy: RunPolicyName };
