@@ -4,7 +4,8 @@
  * The sandbox as a service, measured through HTTP with the client in a
  * separate process (keep-alive connection, as a real client has):
  *  1. a trivial /v1/execute: p50/p95 at the client, beside the same job
- *     straight into the pool (what HTTP adds);
+ *     straight into the pool, and through an app whose pool answers at
+ *     once (what HTTP and the server add by themselves);
  *  2. memory: the server's RSS before, at most and after N requests whose
  *     program prints just under the output limit (3 stdio tests each);
  *  3. admission: while two other clients flood the pool with endless loops,
@@ -15,7 +16,7 @@ import { spawn } from "node:child_process";
 
 import { serve } from "@hono/node-server";
 
-import { PythonPool } from "../src/sandbox/index.ts";
+import { PythonPool, type Executor } from "../src/sandbox/index.ts";
 import { createApp } from "../src/server/app.ts";
 import { silentLogger } from "../src/shared/logger.ts";
 import { ExecuteRequest, toExecutionJob } from "../src/shared/schema/requests.ts";
@@ -81,9 +82,12 @@ const TRIVIAL = { code: "def one():\n    return 1\n", entry_point: "one", tests:
 
 const pool = await PythonPool.start({ logger: silentLogger });
 const app = createApp({ executor: pool });
-const url = await new Promise<string>((resolve) => {
-  serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}/v1/execute`));
-});
+function listen(served: ReturnType<typeof createApp>): Promise<string> {
+  return new Promise<string>((resolve) => {
+    serve({ fetch: served.fetch, hostname: "127.0.0.1", port: 0 }, (address) => resolve(`http://127.0.0.1:${address.port}/v1/execute`));
+  });
+}
+const url = await listen(app);
 console.log(`python sandbox: ${pool.health().isolation.kind}, ${pool.health().workers.size} workers, Node ${process.version}`);
 
 // 1. latency
@@ -100,6 +104,22 @@ const viaHttp = (await runClient(url, TRIVIAL, runs)).map(([, ms]) => ms);
 console.log(`\ntrivial candidate, ${runs} runs one after another:`);
 console.log(`  pool.execute       p50 ${percentile(direct, 0.5).toFixed(2)} ms  p95 ${percentile(direct, 0.95).toFixed(2)} ms`);
 console.log(`  POST /v1/execute   p50 ${percentile(viaHttp, 0.5).toFixed(2)} ms  p95 ${percentile(viaHttp, 0.95).toFixed(2)} ms  (client in another process)`);
+
+// What HTTP and the server add by themselves: the same requests to an app whose executor answers at once with a real report.
+const report = await pool.execute(job);
+const instant: Executor = {
+  languages: pool.languages,
+  execute: () => Promise.resolve(report),
+  admit: (_language, client) => pool.admit("python", client),
+  checkSyntax: (_language, code, options) => pool.checkSyntax("python", code, options),
+  edits: (_language, request, options) => pool.edits("python", request, options),
+  health: () => pool.health(),
+  close: () => Promise.resolve(),
+};
+const instantUrl = await listen(createApp({ executor: instant }));
+await runClient(instantUrl, TRIVIAL, 50);
+const viaHttpInstant = (await runClient(instantUrl, TRIVIAL, runs)).map(([, ms]) => ms);
+console.log(`  the same, pool answering at once  p50 ${percentile(viaHttpInstant, 0.5).toFixed(2)} ms  p95 ${percentile(viaHttpInstant, 0.95).toFixed(2)} ms  (what HTTP and the server add)`);
 
 // 2. memory
 const loud = {

@@ -4,7 +4,8 @@
  * Prints, measured side by side in one run:
  *  1. per-run latency (p50/p95) of a trivial candidate through the warm pool,
  *     and through a fresh interpreter per run (the same harness and the same
- *     sandbox, started for each run), with the ratio;
+ *     sandbox, started for each run), with the ratio, and the page faults
+ *     per run of the fork servers and of the runs' processes (/proc);
  *  2. the wall time to run all HumanEval reference solutions against their
  *     tests, pool vs fresh interpreters (same concurrency), with the ratio;
  *  3. the tracer's overhead: a loop-heavy failing test re-run traced with the
@@ -13,6 +14,7 @@
  *     every Python >= 3.12 found (the sandbox uses monitoring there).
  */
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createInterface } from "node:readline";
@@ -43,6 +45,51 @@ function median(values: readonly number[]): number {
 
 function makeJob(body: Parameters<typeof ExecuteRequest.parse>[0]): ExecutionJob {
   return toExecutionJob(ExecuteRequest.parse(body));
+}
+
+/**
+ * Minor page faults of this process's Python descendants by pid (own, and
+ * their reaped children's through cminflt), from /proc; undefined where
+ * /proc cannot be read so.
+ */
+function pythonFaults(): Map<number, { own: number; children: number }> | undefined {
+  try {
+    const processes = readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .flatMap((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          return [{ pid: Number(pid), command: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), parent: Number(fields[1]), own: Number(fields[7]), children: Number(fields[8]) }];
+        } catch {
+          return []; // ended while listed
+        }
+      });
+    const ours = new Set([process.pid]);
+    // A child is listed after its parent only sometimes: a few passes reach every descendant.
+    for (let pass = 0; pass < 8; pass++) for (const entry of processes) if (ours.has(entry.parent)) ours.add(entry.pid);
+    return new Map(processes.filter((entry) => ours.has(entry.pid) && entry.command.startsWith("python")).map((entry) => [entry.pid, { own: entry.own, children: entry.children }]));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Faults per run between two snapshots, over the processes alive in both:
+ * the fork servers (and their relays); runners are new each run, and
+ * arrive in their fork server's `children` once reaped.
+ */
+function faultsPerRun(before: ReturnType<typeof pythonFaults>, after: ReturnType<typeof pythonFaults>, count: number): { own: number; children: number } | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  let own = 0;
+  let children = 0;
+  for (const [pid, then] of before) {
+    const now = after.get(pid);
+    if (now === undefined) continue;
+    own += now.own - then.own;
+    children += now.children - then.children;
+  }
+  return { own: own / count, children: children / count };
 }
 
 const pool = await PythonPool.start({ logger: silentLogger });
@@ -110,6 +157,7 @@ console.log("");
 
 // 1. Per-run latency of a trivial candidate.
 for (let index = 0; index < 50; index++) await pool.execute(trivial);
+const faultsBefore = pythonFaults();
 const poolLatencies: number[] = [];
 for (let index = 0; index < runs; index++) {
   const started = performance.now();
@@ -117,6 +165,7 @@ for (let index = 0; index < runs; index++) {
   poolLatencies.push(performance.now() - started);
   if (report.status !== "passed") throw new Error(`trivial run failed: ${JSON.stringify(report)}`);
 }
+const faultsAfter = pythonFaults();
 const freshLatencies: number[] = [];
 for (let index = 0; index < baselineRuns; index++) {
   const started = performance.now();
@@ -130,6 +179,11 @@ console.log("1. trivial candidate, one call test, sequential runs");
 console.log(`   warm pool          p50 ${poolP50.toFixed(2)} ms   p95 ${percentile(poolLatencies, 0.95).toFixed(2)} ms   (${runs} runs)`);
 console.log(`   fresh interpreter  p50 ${freshP50.toFixed(2)} ms   p95 ${percentile(freshLatencies, 0.95).toFixed(2)} ms   (${baselineRuns} runs)`);
 console.log(`   speed-up           ${(freshP50 / poolP50).toFixed(1)}x  (target: p50 <= 5 ms and >= 20x)`);
+const faults = faultsPerRun(faultsBefore, faultsAfter, runs);
+if (faults !== undefined) {
+  // A count the machine's timing noise does not move (architecture/sandbox.md, "Where a trivial run's time goes").
+  console.log(`   page faults        ${faults.own.toFixed(0)} per run in the fork servers, ${faults.children.toFixed(0)} in the runs' processes`);
+}
 console.log("");
 
 // 2. All HumanEval reference solutions.
